@@ -1,0 +1,259 @@
+// Package analytics holds the metric maths of shiplens: the per-shipment state
+// that turns a stream of canonical events into the figures of DESIGN section 3,
+// the mergeable quantile sketch and the carrier scorecard. It is pure
+// computation: no I/O, no clocks, no goroutines; callers own concurrency.
+//
+// A Shipment is a join-semilattice over its events: applying an event twice,
+// or applying events in any order, yields the same state. That is what makes
+// duplicates and late events harmless without storing every event: each
+// figure is a minimum or maximum over the events, kept with the key that
+// breaks ties, so after all events are in, every figure equals what the
+// definitions give on the events sorted by occurred_at.
+package analytics
+
+import (
+	"time"
+	"unique"
+
+	"github.com/shiplens/shiplens/schemas"
+)
+
+// never is the zero value of every time field: "no such event yet".
+const never int64 = 0
+
+// Shipment is the compact state of one shipment, built from its events.
+// Times are Unix seconds, 0 meaning "not seen".
+type Shipment struct {
+	figures
+	// EarlyOut holds customs-ending times seen before CustomsInAt; they matter
+	// again if an even earlier customs event turns up. Almost always empty.
+	EarlyOut []int64
+}
+
+// figures is the comparable part of a Shipment.
+type figures struct {
+	carrier  unique.Handle[string]
+	service  unique.Handle[string]
+	merchant unique.Handle[string]
+	lane     unique.Handle[string]
+
+	IDAt, IDKey     int64 // key of the event that set carrier, service and merchant: the earliest
+	LaneAt, LaneKey int64 // key of the earliest event that carried both countries
+
+	FirstAt     int64 // earliest event of any status
+	PickedUpAt  int64 // first picked_up
+	ActiveAt    int64 // first event whose status is not info_received
+	DeliveredAt int64 // first delivered
+	ExceptionAt int64 // first customs_held, delivery_failed, returned or exception
+	CustomsInAt int64 // first customs_clearance or customs_held
+	// CustomsOutAt is the first customs-ending event at or after CustomsInAt.
+	CustomsOutAt          int64
+	PromisedAt            int64 // promise of the latest event that carried one
+	PromiseAt, PromiseKey int64
+
+	LastAt     int64 // latest event
+	LastKey    int64
+	LastStatus schemas.Status
+
+	// Version counts the changes of this state; writes are keyed by it.
+	Version uint32
+}
+
+// idHash orders events with equal occurred_at deterministically: FNV-1a, so
+// that keys stored by one process compare correctly in the next.
+func idHash(id string) int64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return int64(h >> 1)
+}
+
+// before reports whether (at, key) sorts before (bt, bkey); an unset (0) b
+// sorts last, an unset a first.
+func before(at, key, bt, bkey int64) bool {
+	if bt == never {
+		return true
+	}
+	return at < bt || (at == bt && key < bkey)
+}
+
+func minTime(cur, t int64) int64 {
+	if cur == never || t < cur {
+		return t
+	}
+	return cur
+}
+
+// Apply folds event e into s and reports whether any figure changed. It is
+// idempotent and commutative: duplicates and arrival order do not matter.
+func (s *Shipment) Apply(e *schemas.Event) bool {
+	prev, prevOut := s.figures, len(s.EarlyOut)
+	t := e.OccurredAt.Unix()
+	if t == never { // the Unix epoch itself is not a plausible scan time
+		t = 1
+	}
+	key := idHash(e.EventID)
+	st := e.Status
+
+	if s.IDAt == never || t < s.IDAt || (t == s.IDAt && key < s.IDKey) {
+		s.IDAt, s.IDKey = t, key
+		s.carrier = unique.Make(e.Carrier)
+		s.service = unique.Make(e.Service)
+		s.merchant = unique.Make(e.Merchant)
+	}
+	if lane := e.Lane(); lane != "" && (s.LaneAt == never || t < s.LaneAt || (t == s.LaneAt && key < s.LaneKey)) {
+		s.LaneAt, s.LaneKey = t, key
+		s.lane = unique.Make(lane)
+	}
+	s.FirstAt = minTime(s.FirstAt, t)
+	if st == schemas.PickedUp {
+		s.PickedUpAt = minTime(s.PickedUpAt, t)
+	}
+	if st != schemas.InfoReceived {
+		s.ActiveAt = minTime(s.ActiveAt, t)
+	}
+	if st == schemas.Delivered {
+		s.DeliveredAt = minTime(s.DeliveredAt, t)
+	}
+	if st.IsException() {
+		s.ExceptionAt = minTime(s.ExceptionAt, t)
+	}
+	if st.StartsCustoms() && (s.CustomsInAt == never || t < s.CustomsInAt) {
+		s.openCustoms(t)
+	}
+	if st.EndsCustoms() {
+		s.closeCustoms(t)
+	}
+	if !e.PromisedAt.IsZero() && before(s.PromiseAt, s.PromiseKey, t, key) {
+		// later (occurred_at, key) wins
+		s.PromiseAt, s.PromiseKey = t, key
+		s.PromisedAt = e.PromisedAt.Unix()
+	}
+	// The latest status: ties on occurred_at go to the status later in the
+	// taxonomy, then to the larger event id hash.
+	lk := int64(st)<<56 | key>>8
+	if s.LastAt == never || t > s.LastAt || (t == s.LastAt && lk > s.LastKey) {
+		s.LastAt, s.LastKey, s.LastStatus = t, lk, st
+	}
+	if s.figures == prev && len(s.EarlyOut) == prevOut {
+		return false
+	}
+	s.Version++
+	return true
+}
+
+// openCustoms moves the start of customs earlier to t, and finds the first
+// customs-ending event at or after it among those already seen.
+func (s *Shipment) openCustoms(t int64) {
+	s.CustomsInAt = t
+	out := s.CustomsOutAt
+	keep := s.EarlyOut[:0]
+	for _, r := range s.EarlyOut {
+		if r >= t {
+			if out == never || r < out {
+				out = r
+			}
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	s.CustomsOutAt = out
+	if len(keep) == 0 {
+		keep = nil
+	}
+	s.EarlyOut = keep
+}
+
+func (s *Shipment) closeCustoms(t int64) {
+	if s.CustomsInAt != never && t >= s.CustomsInAt {
+		s.CustomsOutAt = minTime(s.CustomsOutAt, t)
+		return
+	}
+	for _, r := range s.EarlyOut {
+		if r == t {
+			return
+		}
+	}
+	s.EarlyOut = append(s.EarlyOut, t)
+}
+
+// SetLabels restores the labels of a shipment read back from storage.
+func (s *Shipment) SetLabels(carrier, service, merchant, lane string) {
+	s.carrier, s.service, s.merchant = unique.Make(carrier), unique.Make(service), unique.Make(merchant)
+	s.lane = unique.Make(lane)
+}
+
+// Carrier returns the carrier code of the shipment's earliest event.
+func (s *Shipment) Carrier() string { return s.carrier.Value() }
+
+// Service returns the service of the shipment's earliest event.
+func (s *Shipment) Service() string { return s.service.Value() }
+
+// Merchant returns the merchant of the shipment's earliest event.
+func (s *Shipment) Merchant() string { return s.merchant.Value() }
+
+// Lane returns "CN-US" from the earliest event that carried both countries.
+func (s *Shipment) Lane() string { return s.lane.Value() }
+
+// Start returns the start of transit: the first picked_up, else the first
+// event that is not info_received; 0 when neither exists.
+func (s *Shipment) Start() int64 {
+	if s.PickedUpAt != never {
+		return s.PickedUpAt
+	}
+	return s.ActiveAt
+}
+
+// Delivered reports whether a delivered event has been seen.
+func (s *Shipment) Delivered() bool { return s.DeliveredAt != never }
+
+// TransitHours returns first delivered − start in hours, clamped at zero; ok
+// is false for a shipment not delivered.
+func (s *Shipment) TransitHours() (h float64, ok bool) {
+	if s.DeliveredAt == never || s.Start() == never {
+		return 0, false
+	}
+	return hours(s.DeliveredAt - s.Start()), true
+}
+
+// HasPromise reports whether any event carried a promised delivery time.
+func (s *Shipment) HasPromise() bool { return s.PromiseAt != never }
+
+// OnTime reports whether the shipment was delivered by its promised time; ok
+// is false unless it is delivered and has a promise.
+func (s *Shipment) OnTime() (onTime, ok bool) {
+	if s.DeliveredAt == never || !s.HasPromise() {
+		return false, false
+	}
+	return s.DeliveredAt <= s.PromisedAt, true
+}
+
+// EnteredCustoms reports whether the shipment had a customs_clearance or
+// customs_held event.
+func (s *Shipment) EnteredCustoms() bool { return s.CustomsInAt != never }
+
+// CustomsDwellHours returns the customs dwell in hours; ok is false while
+// customs has not been left (or never entered).
+func (s *Shipment) CustomsDwellHours() (h float64, ok bool) {
+	if s.CustomsInAt == never || s.CustomsOutAt == never {
+		return 0, false
+	}
+	return hours(s.CustomsOutAt - s.CustomsInAt), true
+}
+
+// HasException reports whether any exception status was seen.
+func (s *Shipment) HasException() bool { return s.ExceptionAt != never }
+
+func hours(sec int64) float64 {
+	if sec < 0 {
+		return 0
+	}
+	return float64(sec) / 3600
+}
+
+// Day returns the UTC day that contains Unix time t.
+func Day(t int64) time.Time {
+	return time.Unix(t-t%86400, 0).UTC()
+}

@@ -1,0 +1,102 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shiplens/shiplens/analytics"
+)
+
+// ScorecardQuery selects the shipments of a carrier scorecard.
+type ScorecardQuery struct {
+	From, To time.Time // inclusive UTC days of delivery (and of first exception)
+	Carrier  string    // optional filter
+	Lane     string    // optional filter, e.g. "CN-US"
+}
+
+// Validate reports a query that cannot be answered.
+func (q ScorecardQuery) Validate() error {
+	if q.From.IsZero() || q.To.IsZero() {
+		return fmt.Errorf("invalid scorecard query: both --from and --to days are required")
+	}
+	if q.To.Before(q.From) {
+		return fmt.Errorf("invalid scorecard query: --to %s is before --from %s", q.To.Format(time.DateOnly), q.From.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// latestShipments is the newest version of every shipment, with the columns
+// the scorecard needs.
+var latestShipments = "SELECT tracking_number, " + latestColumns("carrier", "lane", "delivered", "delivered_day",
+	"transit_bucket", "customs_done", "customs_bucket", "has_promise", "on_time", "has_exception", "exception_day") +
+	" FROM shipments GROUP BY tracking_number"
+
+// Scorecard returns one row per carrier and lane, as DESIGN section 7 defines.
+func (s *Store) Scorecard(ctx context.Context, q ScorecardQuery) ([]analytics.ScoreRow, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	from, to := q.From.UTC().Format(time.DateOnly), q.To.UTC().Format(time.DateOnly)
+	filter := ""
+	var args []any
+	if q.Carrier != "" {
+		filter += " AND carrier = ?"
+		args = append(args, q.Carrier)
+	}
+	if q.Lane != "" {
+		filter += " AND lane = ?"
+		args = append(args, q.Lane)
+	}
+	var card analytics.Scorecard
+
+	delivered := fmt.Sprintf(`SELECT carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time, count() AS n
+FROM (%s)
+WHERE delivered = 1 AND delivered_day >= toDate('%s') AND delivered_day <= toDate('%s')%s
+GROUP BY carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time`, latestShipments, from, to, filter)
+	rows, err := s.conn.Query(ctx, delivered, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query delivered shipments: %w", err)
+	}
+	for rows.Next() {
+		var (
+			k                            analytics.ScoreKey
+			tb, cb                       int16
+			customsDone, promise, onTime uint8
+			n                            uint64
+		)
+		if err := rows.Scan(&k.Carrier, &k.Lane, &tb, &customsDone, &cb, &promise, &onTime, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("cannot read delivered shipments: %w", err)
+		}
+		card.AddDelivered(k, int64(n), tb, customsDone == 1, cb, promise == 1, onTime == 1)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read delivered shipments: %w", err)
+	}
+
+	exceptions := fmt.Sprintf(`SELECT carrier, lane, count() AS n
+FROM (%s)
+WHERE has_exception = 1 AND exception_day >= toDate('%s') AND exception_day <= toDate('%s')%s
+GROUP BY carrier, lane`, latestShipments, from, to, filter)
+	rows, err = s.conn.Query(ctx, exceptions, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query exceptions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			k analytics.ScoreKey
+			n uint64
+		)
+		if err := rows.Scan(&k.Carrier, &k.Lane, &n); err != nil {
+			return nil, fmt.Errorf("cannot read exceptions: %w", err)
+		}
+		card.AddExceptions(k, int64(n))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read exceptions: %w", err)
+	}
+	return card.Rows(), nil
+}

@@ -1,0 +1,279 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/schemas"
+)
+
+// shutdownGrace bounds the final flush after a partition is revoked or the
+// processor stops.
+const shutdownGrace = 30 * time.Second
+
+// entry is a shipment's state with its place in the pending write.
+type entry struct {
+	analytics.Shipment
+	dirty bool
+}
+
+// Owner is the single goroutine that owns one partition for one generation:
+// its state, its reader and its commits.
+type owner struct {
+	p         *Processor
+	gen       *kafka.Generation
+	partition int
+	start     int64 // offset to start reading at, or kafka.FirstOffset
+
+	state     map[string]*entry
+	dirty     []string
+	dlq       []kafka.Message
+	next      int64 // offset after the last message handled; -1 when none
+	committed int64
+	watermark int64 // max occurred_at seen (Unix seconds)
+}
+
+func newOwner(p *Processor, gen *kafka.Generation, partition int, start int64) *owner {
+	return &owner{p: p, gen: gen, partition: partition, start: start, state: make(map[string]*entry), next: -1, committed: -1}
+}
+
+func (o *owner) log(msg string, args ...any) {
+	o.p.cfg.Log.Info(msg, append([]any{"partition", o.partition}, args...)...)
+}
+
+// run restores state, then consumes until gctx (the generation) ends, and
+// flushes before it returns so that the partition's next owner starts from
+// committed, written state.
+func (o *owner) run(ctx, gctx context.Context) {
+	m := o.p.metrics
+	m.owners.Add(1)
+	defer m.owners.Add(-1)
+	began := time.Now()
+	if err := o.retry(gctx, "restore state", func(ctx context.Context) error {
+		clear(o.state)
+		return o.p.sink.Restore(ctx, o.partition, func(tn string, st analytics.Shipment) {
+			o.state[tn] = &entry{Shipment: st}
+		})
+	}); err != nil {
+		if gctx.Err() == nil {
+			o.p.fail(err)
+		}
+		return
+	}
+	m.restored.Add(int64(len(o.state)))
+	o.log("partition state restored", "shipments", len(o.state), "took", time.Since(began).Round(time.Millisecond), "offset", o.start)
+
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        o.p.cfg.Brokers,
+		Topic:          o.p.cfg.Topic,
+		Partition:      o.partition,
+		MinBytes:       1,
+		MaxBytes:       16 << 20,
+		MaxWait:        100 * time.Millisecond,
+		QueueCapacity:  4096,
+		ReadBackoffMin: 50 * time.Millisecond,
+		ReadBackoffMax: time.Second,
+	})
+	defer r.Close()
+	if err := r.SetOffset(o.start); err != nil {
+		o.p.fail(fmt.Errorf("cannot seek partition %d to %d: %w", o.partition, o.start, err))
+		return
+	}
+
+	msgs := make(chan kafka.Message, 1024)
+	fetchCtx, stopFetch := context.WithCancel(gctx)
+	fetchDone := make(chan struct{})
+	go func() {
+		defer close(fetchDone)
+		defer close(msgs)
+		for {
+			msg, err := r.FetchMessage(fetchCtx)
+			if err != nil {
+				if fetchCtx.Err() == nil {
+					o.p.fail(fmt.Errorf("cannot read partition %d: %w", o.partition, err))
+				}
+				return
+			}
+			select {
+			case msgs <- msg:
+			case <-fetchCtx.Done():
+				return
+			}
+		}
+	}()
+	defer func() { stopFetch(); <-fetchDone }()
+
+	tick := time.NewTicker(o.p.cfg.FlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case msg, ok := <-msgs:
+			if !ok {
+				o.final(ctx)
+				return
+			}
+			o.handle(&msg)
+			if len(o.dirty) >= o.p.cfg.FlushSize {
+				if !o.flush(gctx) {
+					o.final(ctx)
+					return
+				}
+			}
+		case <-tick.C:
+			if !o.flush(gctx) {
+				o.final(ctx)
+				return
+			}
+		case <-gctx.Done():
+			o.final(ctx)
+			return
+		}
+	}
+}
+
+// handle folds one message into the state, or queues it for the DLQ.
+func (o *owner) handle(msg *kafka.Message) {
+	m := o.p.metrics
+	m.consumed.Add(1)
+	o.next = msg.Offset + 1
+	ev, err := schemas.Decode(msg.Value, o.p.cfg.Now())
+	if err == nil && string(msg.Key) != "" && string(msg.Key) != ev.TrackingNumber {
+		err = &schemas.InvalidError{Reason: schemas.ReasonInvalidField, Field: "tracking_number",
+			Detail: fmt.Sprintf("%q differs from the Kafka key %q, so the event may be in another shipment's partition", ev.TrackingNumber, msg.Key)}
+	}
+	if err != nil {
+		reason := schemas.ReasonOf(err)
+		m.reject(reason)
+		o.dlq = append(o.dlq, DeadLetter(msg, o.p.cfg.Topic, "processor", reason, err))
+		return
+	}
+	if t := ev.OccurredAt.Unix(); t > o.watermark {
+		o.watermark = t
+	}
+	e := o.state[ev.TrackingNumber]
+	if e == nil {
+		e = &entry{}
+		o.state[ev.TrackingNumber] = e
+		m.shipments.Add(1)
+	}
+	if !e.Apply(&ev) {
+		m.unchanged.Add(1)
+		return
+	}
+	m.applied.Add(1)
+	if !e.dirty {
+		e.dirty = true
+		o.dirty = append(o.dirty, ev.TrackingNumber)
+	}
+}
+
+// DeadLetter builds the DLQ record of a rejected message: the original bytes
+// and key, with the reason, the error and where it came from in headers.
+func DeadLetter(msg *kafka.Message, topic, source string, reason schemas.Reason, err error) kafka.Message {
+	return kafka.Message{
+		Key:   msg.Key,
+		Value: msg.Value,
+		Headers: []kafka.Header{
+			{Key: "shiplens.reason", Value: []byte(reason)},
+			{Key: "shiplens.error", Value: []byte(err.Error())},
+			{Key: "shiplens.source", Value: []byte(source)},
+			{Key: "shiplens.topic", Value: []byte(topic)},
+			{Key: "shiplens.partition", Value: []byte(strconv.Itoa(msg.Partition))},
+			{Key: "shiplens.offset", Value: []byte(strconv.FormatInt(msg.Offset, 10))},
+		},
+	}
+}
+
+// flush writes changed shipments and rejected records, then commits. It
+// returns false when the generation or the processor ended before the flush
+// completed.
+func (o *owner) flush(ctx context.Context) bool {
+	if o.next < 0 || o.next == o.committed {
+		return true
+	}
+	m := o.p.metrics
+	began := time.Now()
+	if len(o.dirty) > 0 {
+		facts := make([]Fact, 0, len(o.dirty))
+		for _, tn := range o.dirty {
+			e := o.state[tn]
+			facts = append(facts, Fact{TrackingNumber: tn, Partition: o.partition, State: e.Shipment})
+		}
+		if err := o.retry(ctx, "write facts", func(ctx context.Context) error { return o.p.sink.WriteFacts(ctx, facts) }); err != nil {
+			return false
+		}
+		for _, tn := range o.dirty {
+			o.state[tn].dirty = false
+		}
+		m.written.Add(int64(len(facts)))
+		o.dirty = o.dirty[:0]
+	}
+	if len(o.dlq) > 0 {
+		if err := o.retry(ctx, "write dead letters", func(ctx context.Context) error { return o.p.dlq.WriteMessages(ctx, o.dlq...) }); err != nil {
+			return false
+		}
+		m.deadLettered.Add(int64(len(o.dlq)))
+		o.dlq = o.dlq[:0]
+	}
+	// Everything derived from events before o.next is durable: commit.
+	if err := o.gen.CommitOffsets(map[string]map[int]int64{o.p.cfg.Topic: {o.partition: o.next}}); err != nil {
+		// A lost commit only means the next owner reprocesses these events,
+		// which the idempotent writes absorb.
+		m.commitErrors.Add(1)
+		o.p.cfg.Log.Warn("cannot commit offset; the events will be reprocessed", "partition", o.partition, "offset", o.next, "err", err)
+	} else {
+		o.committed = o.next
+		m.commits.Add(1)
+		if o.p.cfg.OnCommit != nil {
+			o.p.cfg.OnCommit(o.partition, o.next)
+		}
+	}
+	m.observeFlush(time.Since(began))
+	return true
+}
+
+// final flushes once more when the partition is revoked or the processor
+// stops, with its own deadline because the generation's context has ended.
+func (o *owner) final(ctx context.Context) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if o.flush(fctx) && o.next >= 0 {
+		o.log("partition released", "committed", o.committed, "shipments", len(o.state))
+	}
+}
+
+// retry calls fn until it succeeds, ctx ends or fn fails permanently, backing
+// off exponentially. While it waits nothing is fetched, which is the
+// processor's backpressure on a slow or absent sink.
+func (o *owner) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, ErrPermanent) {
+			o.p.fail(fmt.Errorf("cannot %s for partition %d: %w", what, o.partition, err))
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		o.p.metrics.retries.Add(1)
+		o.p.cfg.Log.Warn("retrying after failure", "what", what, "partition", o.partition, "attempt", attempt, "backoff", backoff, "err", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(backoff*2, o.p.cfg.MaxBackoff)
+	}
+}

@@ -1,0 +1,206 @@
+// Package processor turns the canonical event stream into shipment facts. It
+// joins a Kafka consumer group on shiplens.events and runs one Owner per
+// assigned partition. An Owner restores its partition's shipment state from
+// the Sink before it reads a single event, folds events into that state (see
+// analytics.Shipment: duplicates and arrival order cannot change the result),
+// writes the shipments that changed in idempotent batches, sends rejected
+// records to the dead-letter topic, and only then commits the offsets. A crash
+// anywhere therefore means reprocessing, never loss or double counting.
+//
+// The package must not know ClickHouse: storage comes in through Sink.
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shiplens/shiplens/analytics"
+)
+
+// Fact is one version of a shipment's state, ready to be written.
+type Fact struct {
+	TrackingNumber string
+	Partition      int
+	State          analytics.Shipment
+}
+
+// Sink stores facts and gives a partition's state back. Writes must be
+// idempotent: the same facts may be written again after a crash.
+type Sink interface {
+	WriteFacts(ctx context.Context, facts []Fact) error
+	Restore(ctx context.Context, partition int, fn func(trackingNumber string, st analytics.Shipment)) error
+}
+
+// ErrPermanent marks a Sink error that retrying cannot fix (a schema
+// mismatch, bad SQL); the processor stops instead of retrying forever.
+var ErrPermanent = errors.New("permanent error")
+
+// Config configures a Processor.
+type Config struct {
+	Brokers       []string      // Kafka bootstrap addresses; required
+	Topic         string        // defaults to "shiplens.events"
+	Group         string        // consumer group id; defaults to "shiplens-processor"
+	DLQTopic      string        // defaults to "shiplens.dlq"
+	FlushInterval time.Duration // longest time a change waits before it is written; defaults to 500ms
+	FlushSize     int           // changed shipments that force a write; defaults to 50000
+	MaxBackoff    time.Duration // longest wait between retries of a failed write; defaults to 10s
+	// SessionTimeout is how long the group waits for a silent member before
+	// it moves its partitions; defaults to 10s.
+	SessionTimeout time.Duration
+	Now            func() time.Time // clock that bounds future timestamps; defaults to time.Now
+	Log            *slog.Logger     // defaults to slog.Default()
+	// OnCommit, if set, is called after offsets of a partition are committed,
+	// with the next offset to read. It must not block.
+	OnCommit func(partition int, next int64)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Topic == "" {
+		c.Topic = "shiplens.events"
+	}
+	if c.Group == "" {
+		c.Group = "shiplens-processor"
+	}
+	if c.DLQTopic == "" {
+		c.DLQTopic = "shiplens.dlq"
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 500 * time.Millisecond
+	}
+	if c.FlushSize <= 0 {
+		c.FlushSize = 50000
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 10 * time.Second
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 10 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("invalid processor config: no Kafka brokers")
+	}
+	c = c.withDefaults()
+	if c.Topic == c.DLQTopic {
+		return fmt.Errorf("invalid processor config: the DLQ topic must differ from the input topic %s", c.Topic)
+	}
+	return nil
+}
+
+// Processor consumes the event stream as one member of a consumer group.
+type Processor struct {
+	cfg     Config
+	sink    Sink
+	dlq     *kafka.Writer
+	metrics *Metrics
+
+	failOnce sync.Once
+	failErr  error
+	cancel   context.CancelFunc
+}
+
+// New returns a processor that writes to sink.
+func New(cfg Config, sink Sink) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	return &Processor{
+		cfg:     cfg,
+		sink:    sink,
+		metrics: newMetrics(),
+		dlq: &kafka.Writer{
+			Addr:         kafka.TCP(cfg.Brokers...),
+			Topic:        cfg.DLQTopic,
+			Balancer:     &kafka.Hash{},
+			RequiredAcks: kafka.RequireAll,
+			BatchTimeout: 5 * time.Millisecond,
+			MaxAttempts:  5,
+		},
+	}, nil
+}
+
+// Metrics returns the processor's counters.
+func (p *Processor) Metrics() *Metrics { return p.metrics }
+
+// Run consumes until ctx is cancelled, then flushes and commits what it holds
+// and leaves the group. It returns nil after a clean stop, or the error that
+// stopped it (e.g. a permanent sink error).
+func (p *Processor) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p.cancel = cancel
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                     p.cfg.Group,
+		Brokers:                p.cfg.Brokers,
+		Topics:                 []string{p.cfg.Topic},
+		StartOffset:            kafka.FirstOffset,
+		HeartbeatInterval:      p.cfg.SessionTimeout / 5,
+		SessionTimeout:         p.cfg.SessionTimeout,
+		RebalanceTimeout:       p.cfg.SessionTimeout * 3,
+		JoinGroupBackoff:       500 * time.Millisecond,
+		WatchPartitionChanges:  true,
+		PartitionWatchInterval: 5 * time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			p.cfg.Log.Debug("kafka consumer group: " + strings.TrimSpace(fmt.Sprintf(msg, args...)))
+		}),
+	})
+	if err != nil {
+		return fmt.Errorf("cannot join consumer group %s: %w", p.cfg.Group, err)
+	}
+	defer p.dlq.Close()
+	// Closing the group ends the current generation, whose owners flush and
+	// commit before Close returns.
+	stop := context.AfterFunc(ctx, func() { group.Close() })
+	defer stop()
+	defer group.Close()
+	for {
+		gen, err := group.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
+				group.Close()
+				return p.failErr
+			}
+			p.cfg.Log.Warn("consumer group generation failed; rejoining", "group", p.cfg.Group, "err", err)
+			continue
+		}
+		assigned := gen.Assignments[p.cfg.Topic]
+		ids := make([]int, 0, len(assigned))
+		for _, a := range assigned {
+			ids = append(ids, a.ID)
+		}
+		p.cfg.Log.Info("partitions assigned", "group", p.cfg.Group, "generation", gen.ID, "partitions", ids)
+		for _, a := range assigned {
+			o := newOwner(p, gen, a.ID, a.Offset)
+			gen.Start(func(gctx context.Context) { o.run(ctx, gctx) })
+		}
+	}
+}
+
+// fail stops the processor with err; the first error wins.
+func (p *Processor) fail(err error) {
+	p.failOnce.Do(func() {
+		p.failErr = err
+		p.cfg.Log.Error("processor stopping", "err", err)
+		if p.cancel != nil {
+			p.cancel()
+		}
+	})
+}
