@@ -6,6 +6,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,7 +51,6 @@ func NewProducer(c ProducerConfig) (*Producer, error) {
 		Balancer:     &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    c.BatchSize,
-		BatchBytes:   16 << 20,
 		BatchTimeout: c.BatchTimeout,
 		MaxAttempts:  10,
 		Compression:  kafka.Lz4,
@@ -76,7 +76,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 		return nil
 	}
 	if err := p.w.WriteMessages(ctx, p.buf...); err != nil {
-		return fmt.Errorf("cannot publish %d events to %s: %w", len(p.buf), p.w.Topic, err)
+		return fmt.Errorf("cannot publish %d events to %s: %w", len(p.buf), p.w.Topic, WriteError(err))
 	}
 	clear(p.buf)
 	p.buf = p.buf[:0]
@@ -85,3 +85,18 @@ func (p *Producer) Flush(ctx context.Context) error {
 
 // Close flushes nothing; call Flush first.
 func (p *Producer) Close() error { return p.w.Close() }
+
+// WriteError condenses kafka-go's per-message kafka.WriteErrors, which repeat
+// one cause thousands of times, into one line: how many failed and why.
+func WriteError(err error) error {
+	var we kafka.WriteErrors
+	if !errors.As(err, &we) {
+		return err
+	}
+	for _, e := range we {
+		if e != nil {
+			return fmt.Errorf("%d of %d messages failed, first: %w", we.Count(), len(we), e)
+		}
+	}
+	return err
+}

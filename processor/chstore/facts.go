@@ -177,8 +177,8 @@ func (s *Store) Restore(ctx context.Context, partition int, fn func(trackingNumb
 	cols := []string{"carrier", "service", "merchant", "lane",
 		"first_at", "picked_up_at", "active_at", "delivered_at", "exception_at", "customs_in_at", "customs_out_at",
 		"promised_at", "last_at", "status",
-		"id_at", "id_key", "lane_at", "lane_key", "promise_at", "promise_key", "last_key", "early_out", "version"}
-	q := "SELECT tracking_number, " + latestColumns(cols...) +
+		"id_at", "id_key", "lane_at", "lane_key", "promise_at", "promise_key", "last_key", "early_out"}
+	q := "SELECT tracking_number, " + latestColumns(cols...) + ", max(version) AS last_version" +
 		" FROM shipments WHERE partition = ? GROUP BY tracking_number"
 	rows, err := s.conn.Query(ctx, q, uint16(partition))
 	if err != nil {

@@ -213,8 +213,7 @@ ENGINE = ReplacingMergeTree ORDER BY version`); err != nil {
 				return applied, fmt.Errorf("cannot apply migration %s: %w", name, err)
 			}
 		}
-		if err := conn.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			uint32(m.Version), m.Name, time.Now().UTC().Truncate(time.Second)); err != nil {
+		if err := record(ctx, conn, m.Version, m.Name); err != nil {
 			return applied, fmt.Errorf("cannot record migration %s: %w", name, err)
 		}
 		if log != nil {
@@ -223,6 +222,20 @@ ENGINE = ReplacingMergeTree ORDER BY version`); err != nil {
 		applied = append(applied, name)
 	}
 	return applied, nil
+}
+
+// record inserts a schema_migrations row. It uses a batch because an INSERT
+// sent through Exec hangs on ClickHouse 18.16's native protocol.
+func record(ctx context.Context, conn driver.Conn, version int, name string) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, name, applied_at)")
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := b.Append(uint32(version), name, time.Now().UTC().Truncate(time.Second)); err != nil {
+		return err
+	}
+	return b.Send()
 }
 
 // Retryable reports whether a failed call may succeed if tried again: network

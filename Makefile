@@ -1,0 +1,59 @@
+# shiplens: one entry point. `make demo` and `make test` install what they need.
+SHELL := /bin/bash
+GO ?= go
+CACHE := $(CURDIR)/.cache
+BIN := $(CACHE)/bin/shiplens
+export GOFLAGS ?= -mod=mod
+
+.PHONY: demo test deps build bench lint fuzz up clean
+
+## demo: generate, process and report a 20k-shipment workload on an embedded Kafka and a private ClickHouse
+demo: build
+	$(BIN) demo
+
+## build: build the shiplens binary into .cache/bin
+build:
+	@mkdir -p $(CACHE)/bin
+	$(GO) build -o $(BIN) ./cmd/shiplens
+
+## deps: install the test dependencies: Debian's clickhouse-server, libchdb (current ClickHouse) from npm
+deps:
+	@if ! command -v clickhouse-server >/dev/null 2>&1 && [ ! -x /usr/sbin/clickhouse-server ]; then \
+		echo "installing Debian's clickhouse-server"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clickhouse-server \
+		|| { $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clickhouse-server; }; \
+	fi
+	@bash internal/chdb/fetch.sh
+
+## test: install what the tests need, then run every test (with brief fuzzing)
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 12m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+## fuzz: run each fuzz target briefly (FUZZTIME=10s)
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## bench: Go benchmarks of the hot paths
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## lint: formatting and vet
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "run gofmt -w ."; exit 1; }
+	$(GO) vet ./...
+
+## up: the production stack (needs Docker)
+up:
+	docker compose up -d
+
+clean:
+	rm -rf $(CACHE)

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/ingest"
+	"github.com/shiplens/shiplens/ingest/gen"
+	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/internal/progress"
+	"github.com/shiplens/shiplens/processor"
+	"github.com/shiplens/shiplens/processor/chstore"
+	"github.com/shiplens/shiplens/schemas"
+)
+
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("generate", "generate --shipments N --seed S [--brokers B | --out FILE.jsonl]", stderr)
+	shipments := f.Int("shipments", 20000, "number of shipments")
+	seed := f.Int64("seed", 1, "random seed; the same seed gives the same events")
+	brokers := f.String("brokers", "", "Kafka brokers host:port[,host:port]; events go to --topic")
+	out := f.String("out", "", "write JSON lines to this file instead (- for standard output)")
+	topic := f.String("topic", broker.EventsTopic, "Kafka topic")
+	disorder := f.Float64("disorder", 0.05, "share of events that arrive late, out of order")
+	dups := f.Float64("duplicates", 0.02, "share of events sent twice")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	if (*brokers == "") == (*out == "") {
+		return errUsage{"give exactly one of --brokers and --out"}
+	}
+	g, err := gen.New(gen.Config{Shipments: *shipments, Seed: *seed, DisorderRate: *disorder, DuplicateRate: *dups})
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	bar := progress.New(stderr, "generating events", 0, "events")
+	defer bar.Finish()
+	if *out != "" {
+		return generateFile(ctx, g, *out, stdout, bar)
+	}
+	bs, err := broker.ParseBrokers(*brokers)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	n, err := produce(ctx, g, bs, *topic, bar)
+	if err != nil {
+		return err
+	}
+	bar.Finish()
+	fmt.Fprintf(stderr, "published %d events for %d shipments to %s\n", n, *shipments, *topic)
+	return nil
+}
+
+func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.Writer, bar *progress.Bar) error {
+	w := stdout
+	var file *os.File
+	if path != "-" {
+		var err error
+		if file, err = os.Create(path); err != nil {
+			return fmt.Errorf("cannot create %s: %w", path, err)
+		}
+		defer file.Close()
+		w = file
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	err := g.Run(ctx, func(e *schemas.Event) error {
+		b, err := e.Marshal()
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+		bar.Add(1)
+		return bw.WriteByte('\n')
+	})
+	if err != nil {
+		return fmt.Errorf("cannot generate events: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if file != nil {
+		return file.Close()
+	}
+	return nil
+}
+
+// produce publishes the generator's events and returns how many it sent.
+func produce(ctx context.Context, g *gen.Generator, brokers []string, topic string, bar *progress.Bar) (int64, error) {
+	if err := broker.Ping(ctx, brokers); err != nil {
+		return 0, err
+	}
+	if err := broker.EnsureTopics(ctx, brokers, broker.DefaultPartitions, topic); err != nil {
+		return 0, err
+	}
+	p, err := ingest.NewProducer(ingest.ProducerConfig{Brokers: brokers, Topic: topic})
+	if err != nil {
+		return 0, err
+	}
+	defer p.Close()
+	var n int64
+	err = g.Run(ctx, func(e *schemas.Event) error {
+		if err := p.Add(e); err != nil {
+			return err
+		}
+		if p.Pending() >= 20000 {
+			k := int64(p.Pending())
+			if err := p.Flush(ctx); err != nil {
+				return err
+			}
+			n += k
+			bar.Add(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("cannot generate events: %w", err)
+	}
+	k := int64(p.Pending())
+	if err := p.Flush(ctx); err != nil {
+		return n, err
+	}
+	bar.Add(k)
+	return n + k, nil
+}
+
+func clickhouseFlag(f *flags) *string {
+	return f.String("clickhouse", chstore.DefaultAddr, "ClickHouse native address host:port or clickhouse://user:pass@host:port/db")
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("migrate", "migrate --clickhouse ADDR", stderr)
+	addr := clickhouseFlag(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	cfg, err := chstore.ParseAddr(*addr)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	applied, err := chstore.Migrate(ctx, cfg, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database %s is up to date (%d migrations applied now)\n", cfg.Database, len(applied))
+	return nil
+}
+
+func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("process", "process --brokers B --clickhouse ADDR [--group G] [--topic T]", stderr)
+	brokers := f.String("brokers", "127.0.0.1:9092", "Kafka brokers host:port[,host:port]")
+	addr := clickhouseFlag(f)
+	group := f.String("group", "shiplens-processor", "Kafka consumer group")
+	topic := f.String("topic", broker.EventsTopic, "Kafka topic of canonical events")
+	dlq := f.String("dlq-topic", broker.DLQTopic, "Kafka topic for rejected records")
+	flush := f.Duration("flush-interval", 500*time.Millisecond, "longest time a change waits before it is written to ClickHouse")
+	verbose := f.Bool("verbose", false, "log every partition assignment and release")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	bs, err := broker.ParseBrokers(*brokers)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	cfg, err := chstore.ParseAddr(*addr)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	store, err := chstore.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := broker.Ping(ctx, bs); err != nil {
+		return err
+	}
+	p, err := processor.New(processor.Config{Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Log: log}, store)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	fmt.Fprintf(stderr, "processing %s as group %s into %s; Ctrl-C stops after a final flush\n", *topic, *group, cfg)
+	err = p.Run(ctx)
+	s := p.Metrics().Snapshot()
+	fmt.Fprintf(stderr, "stopped: %d messages, %d applied, %d unchanged, %d rejected, %d facts written\n",
+		s.Consumed, s.Applied, s.Unchanged, s.RejectedTotal(), s.Written)
+	return err
+}
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "carriers" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stdout, "Usage: shiplens report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] --format json|table")
+			return errHelp
+		}
+		return errUsage{"want a report name: shiplens report carriers ..."}
+	}
+	f := newFlags("report carriers", "report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] --format json|table", stderr)
+	addr := clickhouseFlag(f)
+	from := f.String("from", "", "first delivery day, YYYY-MM-DD (inclusive)")
+	to := f.String("to", "", "last delivery day, YYYY-MM-DD (inclusive)")
+	carrier := f.String("carrier", "", "only this carrier code")
+	lane := f.String("lane", "", "only this lane, e.g. CN-US")
+	format := f.String("format", "table", "json or table")
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	q, err := parseDays(*from, *to)
+	if err != nil {
+		return err
+	}
+	q.Carrier, q.Lane = *carrier, *lane
+	if *format != "json" && *format != "table" {
+		return errUsage{fmt.Sprintf("unknown --format %q: want json or table", *format)}
+	}
+	cfg, err := chstore.ParseAddr(*addr)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	store, err := chstore.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rows, err := store.Scorecard(ctx, q)
+	if err != nil {
+		return err
+	}
+	return writeRows(stdout, rows, *format)
+}
+
+func parseDays(from, to string) (chstore.ScorecardQuery, error) {
+	var q chstore.ScorecardQuery
+	if from == "" || to == "" {
+		return q, errUsage{"both --from and --to are required (YYYY-MM-DD)"}
+	}
+	var err error
+	if q.From, err = time.Parse(time.DateOnly, from); err != nil {
+		return q, errUsage{fmt.Sprintf("invalid --from %q: want YYYY-MM-DD", from)}
+	}
+	if q.To, err = time.Parse(time.DateOnly, to); err != nil {
+		return q, errUsage{fmt.Sprintf("invalid --to %q: want YYYY-MM-DD", to)}
+	}
+	if err := q.Validate(); err != nil {
+		return q, errUsage{err.Error()}
+	}
+	return q, nil
+}
+
+func writeRows(w io.Writer, rows []analytics.ScoreRow, format string) error {
+	if format == "json" {
+		if rows == nil {
+			rows = []analytics.ScoreRow{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	if len(rows) == 0 {
+		_, err := fmt.Fprintln(w, "no shipments delivered or excepted in that range")
+		return err
+	}
+	return analytics.WriteTable(w, rows)
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sourcegraph/conc"
+
+	"github.com/shiplens/shiplens/ingest/gen"
+	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/internal/chserver"
+	"github.com/shiplens/shiplens/internal/progress"
+	"github.com/shiplens/shiplens/processor"
+	"github.com/shiplens/shiplens/processor/chstore"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("demo", "demo [--shipments N] [--seed S] [--brokers B] [--clickhouse ADDR]", stderr)
+	shipments := f.Int("shipments", 20000, "number of shipments to generate")
+	seed := f.Int64("seed", 1, "workload seed")
+	brokersFlag := f.String("brokers", "", "use these Kafka brokers instead of an embedded one")
+	addr := f.String("clickhouse", "", "use this ClickHouse instead of a private server child process")
+	dataDir := f.String("data-dir", filepath.Join(".cache", "demo"), "where the private ClickHouse keeps its data (wiped at start)")
+	format := f.String("format", "table", "scorecard format: table or json")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.noArgs(); err != nil {
+		return err
+	}
+	if *format != "json" && *format != "table" {
+		return errUsage{fmt.Sprintf("unknown --format %q: want json or table", *format)}
+	}
+	began := time.Now()
+	say := func(format string, a ...any) { fmt.Fprintf(stderr, "» "+format+"\n", a...) }
+
+	// Kafka: the given brokers, or an embedded kfake broker on 127.0.0.1.
+	var brokers []string
+	if *brokersFlag != "" {
+		bs, err := broker.ParseBrokers(*brokersFlag)
+		if err != nil {
+			return errUsage{err.Error()}
+		}
+		brokers = bs
+		say("using Kafka at %v", brokers)
+	} else {
+		emb, err := broker.Start(broker.Options{})
+		if err != nil {
+			return err
+		}
+		defer emb.Close()
+		brokers = emb.Addrs()
+		say("started embedded Kafka broker (kfake) at %v", brokers)
+	}
+
+	// ClickHouse: the given server, or a private child process.
+	chAddr := *addr
+	if chAddr == "" {
+		if _, err := chserver.EnsureInstalled(ctx, stderr); err != nil {
+			return err
+		}
+		dir, err := filepath.Abs(filepath.Join(*dataDir, "clickhouse"))
+		if err != nil {
+			return err
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("cannot clear %s: %w", dir, err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("cannot create %s: %w", dir, err)
+		}
+		srv, err := chserver.Start(ctx, chserver.Options{Dir: dir})
+		if err != nil {
+			return err
+		}
+		defer srv.Stop()
+		chAddr = srv.Addr
+		say("started private ClickHouse %s at %s (data in %s)", chserver.Version(ctx, srv.Addr), srv.Addr, dir)
+	}
+	cfg, err := chstore.ParseAddr(chAddr)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	if _, err := chstore.Migrate(ctx, cfg, nil); err != nil {
+		return err
+	}
+	store, err := chstore.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	// Workload: generate and publish.
+	gcfg := gen.Config{Shipments: *shipments, Seed: *seed}.WithDefaults()
+	g, err := gen.New(gcfg)
+	if err != nil {
+		return errUsage{err.Error()}
+	}
+	bar := progress.New(stderr, "publishing events", 0, "events")
+	total, err := produce(ctx, g, brokers, broker.EventsTopic, bar)
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	say("published %d events for %d shipments (%.0f%% late, %.0f%% duplicated)", total, *shipments, gcfg.DisorderRate*100, gcfg.DuplicateRate*100)
+
+	// Process until the group has committed every message.
+	group := fmt.Sprintf("shiplens-demo-%d", time.Now().UnixNano())
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Log: log}, store)
+	if err != nil {
+		return err
+	}
+	pctx, stopProcessor := context.WithCancel(ctx)
+	defer stopProcessor()
+	var wg conc.WaitGroup
+	var runErr error
+	wg.Go(func() { runErr = p.Run(pctx) })
+	procStart := time.Now()
+	pbar := progress.New(stderr, "processing events", total, "events")
+	tick := time.NewTicker(200 * time.Millisecond)
+	var waitErr error
+	for waitErr == nil {
+		select {
+		case <-ctx.Done():
+			waitErr = ctx.Err()
+		case <-tick.C:
+		}
+		if waitErr != nil {
+			break
+		}
+		lag, all, err := broker.Lag(ctx, brokers, group, broker.EventsTopic)
+		if err != nil {
+			continue // the group may not have committed yet
+		}
+		pbar.Set(all-lag, 0)
+		if lag == 0 && all > 0 {
+			break
+		}
+		if p.Metrics().Snapshot().Owners == 0 && time.Since(procStart) > time.Minute {
+			waitErr = fmt.Errorf("the processor owns no partition after a minute; is another member of group %s running?", group)
+		}
+	}
+	tick.Stop()
+	pbar.Finish()
+	stopProcessor()
+	wg.Wait()
+	if waitErr != nil {
+		return waitErr
+	}
+	if runErr != nil {
+		return runErr
+	}
+	procTime := time.Since(procStart)
+	s := p.Metrics().Snapshot()
+	say("processed %d messages in %s (%.0f events/s end to end): %d changed a shipment, %d were duplicates or no-ops, %d rejected",
+		s.Consumed, procTime.Round(time.Millisecond), float64(s.Consumed)/procTime.Seconds(), s.Applied, s.Unchanged, s.RejectedTotal())
+
+	// Scorecard over every delivery day of the workload.
+	q := chstore.ScorecardQuery{From: gcfg.Start, To: gcfg.Start.Add(gcfg.Span + 180*24*time.Hour)}
+	rows, err := store.Scorecard(ctx, q)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nCarrier scorecard, deliveries %s to %s (transit and customs dwell in hours)\n\n", q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
+	if err := writeRows(stdout, rows, *format); err != nil {
+		return err
+	}
+	say("done in %s", time.Since(began).Round(time.Millisecond))
+	if *addr != "" {
+		say("query it again: shiplens report carriers --clickhouse %s --from %s --to %s", chAddr, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
+	}
+	return nil
+}

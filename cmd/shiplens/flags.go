@@ -1,0 +1,70 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+var errHelp = errors.New("help shown")
+
+// flags is a subcommand's flag set that also reads SHIPLENS_* variables.
+type flags struct {
+	*flag.FlagSet
+	out io.Writer
+}
+
+func newFlags(name, synopsis string, out io.Writer) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := &flags{FlagSet: fs, out: out}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: shiplens %s\n\nFlags (each also read from SHIPLENS_<FLAG>):\n", synopsis)
+		fs.SetOutput(out)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return f
+}
+
+// envName returns the environment variable of a flag: --clickhouse is
+// SHIPLENS_CLICKHOUSE, --flush-interval is SHIPLENS_FLUSH_INTERVAL.
+func envName(flagName string) string {
+	return "SHIPLENS_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse parses args; flags not given take their SHIPLENS_* variable if set.
+func (f *flags) parse(args []string) error {
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			f.Usage()
+			return errHelp
+		}
+		return errUsage{err.Error()}
+	}
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	var err error
+	f.VisitAll(func(fl *flag.Flag) {
+		if set[fl.Name] || err != nil {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(fl.Name)); ok {
+			if e := fl.Value.Set(v); e != nil {
+				err = errUsage{fmt.Sprintf("invalid value %q for %s: %v", v, envName(fl.Name), e)}
+			}
+		}
+	})
+	return err
+}
+
+// noArgs rejects stray positional arguments.
+func (f *flags) noArgs() error {
+	if f.NArg() > 0 {
+		return errUsage{fmt.Sprintf("unexpected argument %q", f.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+// Command shiplens is the single binary of shiplens: it generates workloads,
+// applies ClickHouse migrations, runs the stream processor, prints reports
+// and runs the self-contained demo. It only parses flags and environment and
+// wires packages together; the work happens in those packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"demo", "run the whole pipeline on an embedded Kafka and a private ClickHouse, print a carrier scorecard", runDemo},
+		{"generate", "generate a deterministic cross-border tracking workload to Kafka or JSON lines", runGenerate},
+		{"migrate", "create the ClickHouse database and apply schema migrations", runMigrate},
+		{"process", "consume shiplens.events and write shipment facts to ClickHouse", runProcess},
+		{"report", "print reports from ClickHouse: `report carriers`", runReport},
+	}
+}
+
+// errUsage marks a bad command line; main exits 2 for it.
+type errUsage struct{ msg string }
+
+func (e errUsage) Error() string { return e.msg }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "shiplens: stream analytics for cross-border shipment tracking")
+	fmt.Fprintln(w, "\nUsage: shiplens <command> [flags]   (shiplens <command> -h for its flags)")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery flag can also be set with an environment variable SHIPLENS_<FLAG>, e.g. SHIPLENS_CLICKHOUSE.")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		var ue errUsage
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, errHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "shiplens %s: %v (see shiplens %s -h)\n", c.name, err, c.name)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "shiplens %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "shiplens: unknown command %q (see shiplens -h)\n", args[0])
+	return 2
+}

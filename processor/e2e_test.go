@@ -1,0 +1,535 @@
+package processor_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/ingest"
+	"github.com/shiplens/shiplens/ingest/gen"
+	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/internal/chserver/chtest"
+	"github.com/shiplens/shiplens/processor"
+	"github.com/shiplens/shiplens/processor/chstore"
+	"github.com/shiplens/shiplens/schemas"
+)
+
+func TestMain(m *testing.M) { chtest.Main(m) }
+
+// pipeline is one isolated run: an embedded broker and a fresh database.
+type pipeline struct {
+	t       *testing.T
+	brokers []string
+	store   *chstore.Store
+	ends    map[int]int64
+}
+
+func newPipeline(t *testing.T, partitions int) *pipeline {
+	t.Helper()
+	emb, err := broker.Start(broker.Options{Partitions: partitions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(emb.Close)
+	addr, db := chtest.DB(t)
+	cfg := chstore.Config{Addr: addr, Database: db}
+	if _, err := chstore.Migrate(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	store, err := chstore.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return &pipeline{t: t, brokers: emb.Addrs(), store: store}
+}
+
+// publish sends raw messages keyed by tracking number, in order, and records
+// the end offsets the processor must reach.
+func (p *pipeline) publish(msgs []kafka.Message) {
+	p.t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(p.brokers...), Topic: broker.EventsTopic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchTimeout: 5 * time.Millisecond}
+	defer w.Close()
+	for i := 0; i < len(msgs); i += 20000 {
+		if err := w.WriteMessages(context.Background(), msgs[i:min(i+20000, len(msgs))]...); err != nil {
+			p.t.Fatal(ingest.WriteError(err))
+		}
+	}
+	ends, err := broker.EndOffsets(context.Background(), p.brokers, broker.EventsTopic)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.ends = ends
+}
+
+// done tracks commits and closes its channel once every partition is
+// committed up to its end offset.
+type done struct {
+	mu   sync.Mutex
+	ends map[int]int64
+	at   map[int]int64
+	ch   chan struct{}
+	n    int
+}
+
+func newDone(ends map[int]int64) *done {
+	d := &done{ends: ends, at: map[int]int64{}, ch: make(chan struct{})}
+	d.check()
+	return d
+}
+
+func (d *done) commit(partition int, next int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.n++
+	d.at[partition] = next
+	d.check()
+}
+
+func (d *done) commits() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n
+}
+
+func (d *done) check() {
+	select {
+	case <-d.ch:
+		return
+	default:
+	}
+	for p, end := range d.ends {
+		if end > 0 && d.at[p] < end {
+			return
+		}
+	}
+	close(d.ch)
+}
+
+// processor starts a processor of group that reports commits to d; stop
+// cancels it and waits for its final flush.
+func (p *pipeline) processor(group string, d *done) (stop func() processor.Snapshot) {
+	return p.processorWith(group, d.commit)
+}
+
+func (p *pipeline) wait(d *done, what string) {
+	p.t.Helper()
+	select {
+	case <-d.ch:
+	case <-time.After(3 * time.Minute):
+		p.t.Fatalf("%s: processor did not commit every partition to its end in 3 minutes (%d commits)", what, d.commits())
+	}
+}
+
+var (
+	from = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	to   = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func (p *pipeline) report() []analytics.ScoreRow {
+	p.t.Helper()
+	rows, err := p.store.Scorecard(context.Background(), chstore.ScorecardQuery{From: from, To: to})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return rows
+}
+
+// workload returns generated events as Kafka messages in arrival order.
+func workload(t *testing.T, shipments int, seed int64) ([]schemas.Event, []kafka.Message) {
+	t.Helper()
+	g, err := gen.New(gen.Config{Shipments: shipments, Seed: seed, DisorderRate: 0.1, DuplicateRate: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := g.Events()
+	msgs := make([]kafka.Message, len(events))
+	for i := range events {
+		b, err := events[i].Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs[i] = kafka.Message{Key: []byte(events[i].TrackingNumber), Value: b}
+	}
+	return events, msgs
+}
+
+// badRecords are rejected inputs with the reason the DLQ must carry.
+var badRecords = []struct {
+	key, value string
+	reason     schemas.Reason
+}{
+	{"BAD1", `{"event_id":`, schemas.ReasonMalformed},
+	{"BAD2", `{"event_id":"x2","tracking_number":"BAD2","carrier":"dhl","status":"teleported","occurred_at":"2026-09-02T00:00:00Z"}`, schemas.ReasonUnknownStatus},
+	{"BAD3", `{"event_id":"x3","tracking_number":"BAD3","carrier":"dhl","status":"delivered","occurred_at":"2099-01-01T00:00:00Z"}`, schemas.ReasonFutureTime},
+	{"BAD4", `{"event_id":"x4","tracking_number":"BAD4","status":"delivered","occurred_at":"2026-09-02T00:00:00Z"}`, schemas.ReasonMissingField},
+	{"BAD5", `{"event_id":"x5","tracking_number":"OTHER","carrier":"dhl","status":"delivered","occurred_at":"2026-09-02T00:00:00Z"}`, schemas.ReasonInvalidField},
+}
+
+// TestEndToEnd sends a generated workload with duplicates, disorder and bad
+// records through kfake, the processor and ClickHouse, and checks the report
+// against a reference computed here from the raw events.
+func TestEndToEnd(t *testing.T) {
+	events, msgs := workload(t, 5000, 7)
+	if len(events) < 50000 {
+		t.Fatalf("workload has %d events, want at least 50000", len(events))
+	}
+	for i, b := range badRecords {
+		at := (i + 1) * len(msgs) / (len(badRecords) + 1)
+		msgs = append(msgs[:at], append([]kafka.Message{{Key: []byte(b.key), Value: []byte(b.value)}}, msgs[at:]...)...)
+	}
+	p := newPipeline(t, 4)
+	p.publish(msgs)
+	d := newDone(p.ends)
+	stop := p.processor("e2e", d)
+	p.wait(d, "end to end")
+	snap := stop()
+
+	want := reference(events, from, to)
+	compare(t, p.report(), want)
+	if snap.Consumed < int64(len(msgs)) {
+		t.Errorf("consumed %d messages, want %d", snap.Consumed, len(msgs))
+	}
+	if got := snap.RejectedTotal(); got != int64(len(badRecords)) {
+		t.Errorf("rejected %d, want %d (%v)", got, len(badRecords), snap.Rejected)
+	}
+	if snap.Unchanged == 0 {
+		t.Error("no duplicate was recognised as unchanged")
+	}
+
+	// Every bad record is in the DLQ, once, with its reason and original bytes.
+	dlq := readDLQ(t, p.brokers, len(badRecords))
+	for _, b := range badRecords {
+		m, ok := dlq[b.key]
+		if !ok {
+			t.Errorf("%s missing from the DLQ", b.key)
+			continue
+		}
+		if string(m.Value) != b.value {
+			t.Errorf("%s: DLQ value %q, want the original bytes %q", b.key, m.Value, b.value)
+		}
+		if r := header(m, "shiplens.reason"); r != string(b.reason) {
+			t.Errorf("%s: DLQ reason %q, want %q (error %q)", b.key, r, b.reason, header(m, "shiplens.error"))
+		}
+	}
+}
+
+// TestArrivalOrderDoesNotMatter replays the same events shuffled and with
+// more duplicates, and expects the very same report.
+func TestArrivalOrderDoesNotMatter(t *testing.T) {
+	events, msgs := workload(t, 1500, 11)
+	r := rand.New(rand.NewPCG(5, 6))
+	shuffled := append([]kafka.Message(nil), msgs...)
+	for i := 0; i < len(msgs)/5; i++ {
+		shuffled = append(shuffled, msgs[r.IntN(len(msgs))])
+	}
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+
+	var reports [2][]analytics.ScoreRow
+	for i, in := range [][]kafka.Message{msgs, shuffled} {
+		p := newPipeline(t, 3)
+		p.publish(in)
+		d := newDone(p.ends)
+		stop := p.processor("order", d)
+		p.wait(d, "order "+strconv.Itoa(i))
+		stop()
+		reports[i] = p.report()
+	}
+	compare(t, reports[0], reference(events, from, to))
+	if fmt.Sprint(dump(reports[0])) != fmt.Sprint(dump(reports[1])) {
+		t.Fatalf("reports differ between arrival orders:\n%v\n%v", dump(reports[0]), dump(reports[1]))
+	}
+}
+
+// TestRestartMidStream stops a processor part-way, starts two new members of
+// the same group (a restart and a rebalance), and expects the same final
+// report with no double counting.
+func TestRestartMidStream(t *testing.T) {
+	events, msgs := workload(t, 3000, 13)
+	p := newPipeline(t, 6)
+	p.publish(msgs)
+	d := newDone(p.ends)
+	// Stop the first processor after a few commits: mid-stream.
+	halfway := make(chan struct{})
+	var once sync.Once
+	var commits atomic.Int64
+	hook := func(partition int, next int64) {
+		d.commit(partition, next)
+		if commits.Add(1) >= 3 {
+			once.Do(func() { close(halfway) })
+		}
+	}
+	stop1 := p.processorWith("restart", hook)
+	select {
+	case <-halfway:
+	case <-d.ch:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("first processor made no commits")
+	}
+	s1 := stop1()
+	select {
+	case <-d.ch:
+		t.Log("the first processor finished before it could be stopped; the restart still restores its state")
+	default:
+	}
+	stop2 := p.processor("restart", d)
+	stop3 := p.processor("restart", d)
+	p.wait(d, "after restart")
+	s2, s3 := stop2(), stop3()
+	if s1.Consumed == 0 {
+		t.Fatal("first processor consumed nothing")
+	}
+	if s2.Restored+s3.Restored == 0 {
+		t.Error("the restarted processors restored no state from ClickHouse")
+	}
+	t.Logf("first run consumed %d; after restart %d+%d consumed, %d+%d shipments restored", s1.Consumed, s2.Consumed, s3.Consumed, s2.Restored, s3.Restored)
+	compare(t, p.report(), reference(events, from, to))
+}
+
+func (p *pipeline) processorWith(group string, hook func(int, int64)) func() processor.Snapshot {
+	p.t.Helper()
+	proc, err := processor.New(processor.Config{
+		Brokers: p.brokers, Group: group, FlushInterval: 100 * time.Millisecond, SessionTimeout: 6 * time.Second,
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnCommit: hook,
+	}, p.store)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- proc.Run(ctx) }()
+	var once sync.Once
+	var snap processor.Snapshot
+	stop := func() processor.Snapshot {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				p.t.Errorf("processor %s: %v", group, err)
+			}
+			snap = proc.Metrics().Snapshot()
+		})
+		return snap
+	}
+	p.t.Cleanup(func() { stop() })
+	return stop
+}
+
+func readDLQ(t *testing.T, brokers []string, want int) map[string]kafka.Message {
+	t.Helper()
+	ends, err := broker.EndOffsets(context.Background(), brokers, broker.DLQTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]kafka.Message{}
+	total := 0
+	for part, end := range ends {
+		if end == 0 {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: broker.DLQTopic, Partition: part, MaxWait: 100 * time.Millisecond})
+		for off := int64(0); off < end; off++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			m, err := r.ReadMessage(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("cannot read DLQ partition %d: %v", part, err)
+			}
+			if _, dup := out[string(m.Key)]; dup {
+				t.Errorf("DLQ holds %s twice", m.Key)
+			}
+			out[string(m.Key)] = m
+			total++
+		}
+		r.Close()
+	}
+	if total != want {
+		t.Errorf("DLQ holds %d records, want %d", total, want)
+	}
+	return out
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// refShipment is the reference reading of one shipment: the definitions of
+// DESIGN section 3 applied literally to its deduplicated, sorted events.
+type refRow struct {
+	delivered, withPromise, onTime, exceptions int64
+	transit, customs                           []float64
+}
+
+func reference(events []schemas.Event, from, to time.Time) map[analytics.ScoreKey]*refRow {
+	byShipment := map[string][]schemas.Event{}
+	seen := map[string]bool{}
+	for _, e := range events {
+		if seen[e.EventID] {
+			continue
+		}
+		seen[e.EventID] = true
+		byShipment[e.TrackingNumber] = append(byShipment[e.TrackingNumber], e)
+	}
+	inRange := func(t time.Time) bool {
+		d := t.UTC().Truncate(24 * time.Hour)
+		return !d.Before(from) && !d.After(to)
+	}
+	out := map[analytics.ScoreKey]*refRow{}
+	row := func(k analytics.ScoreKey) *refRow {
+		if out[k] == nil {
+			out[k] = &refRow{}
+		}
+		return out[k]
+	}
+	for _, evs := range byShipment {
+		sort.Slice(evs, func(i, j int) bool {
+			if !evs[i].OccurredAt.Equal(evs[j].OccurredAt) {
+				return evs[i].OccurredAt.Before(evs[j].OccurredAt)
+			}
+			return evs[i].Status < evs[j].Status
+		})
+		k := analytics.ScoreKey{Carrier: evs[0].Carrier, Lane: evs[0].OriginCountry + "-" + evs[0].DestinationCountry}
+		var pickup, active, delivered, customsIn, customsOut, promised, exception *time.Time
+		for i := range evs {
+			e := &evs[i]
+			at := e.OccurredAt
+			if e.Status == schemas.PickedUp && pickup == nil {
+				pickup = &at
+			}
+			if e.Status != schemas.InfoReceived && active == nil {
+				active = &at
+			}
+			if e.Status == schemas.Delivered && delivered == nil {
+				delivered = &at
+			}
+			if (e.Status == schemas.CustomsClearance || e.Status == schemas.CustomsHeld) && customsIn == nil {
+				customsIn = &at
+			}
+			if customsIn != nil && customsOut == nil && (e.Status == schemas.CustomsReleased || e.Status == schemas.OutForDelivery ||
+				e.Status == schemas.AvailableForPickup || e.Status == schemas.Delivered) {
+				customsOut = &at
+			}
+			if !e.PromisedAt.IsZero() {
+				pa := e.PromisedAt
+				promised = &pa
+			}
+			switch e.Status {
+			case schemas.CustomsHeld, schemas.DeliveryFailed, schemas.Returned, schemas.Exception:
+				if exception == nil {
+					exception = &at
+				}
+			}
+		}
+		if exception != nil && inRange(*exception) {
+			row(k).exceptions++
+		}
+		if delivered == nil || !inRange(*delivered) {
+			continue
+		}
+		r := row(k)
+		r.delivered++
+		start := active
+		if pickup != nil {
+			start = pickup
+		}
+		r.transit = append(r.transit, math.Max(0, delivered.Sub(*start).Hours()))
+		if promised != nil {
+			r.withPromise++
+			if !delivered.After(*promised) {
+				r.onTime++
+			}
+		}
+		if customsOut != nil {
+			r.customs = append(r.customs, customsOut.Sub(*customsIn).Hours())
+		}
+	}
+	return out
+}
+
+func exactQuantile(v []float64, q float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	r := int(math.Ceil(q * float64(len(s))))
+	r = min(max(r, 1), len(s))
+	return s[r-1]
+}
+
+func compare(t *testing.T, got []analytics.ScoreRow, want map[analytics.ScoreKey]*refRow) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("report has %d rows, reference %d", len(got), len(want))
+	}
+	var delivered int64
+	for _, g := range got {
+		k := analytics.ScoreKey{Carrier: g.Carrier, Lane: g.Lane}
+		w := want[k]
+		if w == nil {
+			t.Errorf("report row %v not in reference", k)
+			continue
+		}
+		delivered += g.Delivered
+		if g.Delivered != w.delivered || g.WithPromise != w.withPromise || g.OnTime != w.onTime || g.Exceptions != w.exceptions {
+			t.Errorf("%v: delivered %d/%d with_promise %d/%d on_time %d/%d exceptions %d/%d (report/reference)", k,
+				g.Delivered, w.delivered, g.WithPromise, w.withPromise, g.OnTime, w.onTime, g.Exceptions, w.exceptions)
+		}
+		near := func(name string, got *float64, vals []float64, q float64) {
+			if len(vals) == 0 {
+				if got != nil {
+					t.Errorf("%v %s = %v, reference has no values", k, name, *got)
+				}
+				return
+			}
+			exact := exactQuantile(vals, q)
+			if got == nil {
+				t.Errorf("%v %s missing, reference %v", k, name, exact)
+				return
+			}
+			if exact == 0 && *got == 0 {
+				return
+			}
+			if rel := math.Abs(*got-exact) / exact; rel > 0.01 {
+				t.Errorf("%v %s = %v, reference %v (relative error %.4f)", k, name, *got, exact, rel)
+			}
+		}
+		near("transit_hours_p50", g.TransitHoursP50, w.transit, 0.5)
+		near("transit_hours_p90", g.TransitHoursP90, w.transit, 0.9)
+		near("customs_dwell_hours_p50", g.CustomsDwellHoursP50, w.customs, 0.5)
+		near("customs_dwell_hours_p90", g.CustomsDwellHoursP90, w.customs, 0.9)
+	}
+	if delivered == 0 {
+		t.Error("no delivered shipment in the report")
+	}
+}
+
+func dump(rows []analytics.ScoreRow) []string {
+	out := make([]string, len(rows))
+	f := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	}
+	for i, r := range rows {
+		out[i] = fmt.Sprintf("%s %s %d %d %d %s %s %s %s %s %d", r.Carrier, r.Lane, r.Delivered, r.WithPromise, r.OnTime,
+			f(r.OnTimeRate), f(r.TransitHoursP50), f(r.TransitHoursP90), f(r.CustomsDwellHoursP50), f(r.CustomsDwellHoursP90), r.Exceptions)
+	}
+	return out
+}
