@@ -3,6 +3,7 @@ package chstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,16 +172,21 @@ func latestColumns(cols ...string) string {
 	return b.String()
 }
 
-// Restore calls fn with the latest stored state of every shipment last
-// written from Kafka partition partition.
-func (s *Store) Restore(ctx context.Context, partition int, fn func(trackingNumber string, st analytics.Shipment)) error {
+// restoreSQL selects the latest state of a partition's shipments.
+func restoreSQL(partition int) string {
 	cols := []string{"carrier", "service", "merchant", "lane",
 		"first_at", "picked_up_at", "active_at", "delivered_at", "exception_at", "customs_in_at", "customs_out_at",
 		"promised_at", "last_at", "status",
 		"id_at", "id_key", "lane_at", "lane_key", "promise_at", "promise_key", "last_key", "early_out"}
-	q := "SELECT tracking_number, " + latestColumns(cols...) + ", max(version) AS last_version" +
-		" FROM shipments WHERE partition = ? GROUP BY tracking_number"
-	rows, err := s.conn.Query(ctx, q, uint16(partition))
+	return "SELECT tracking_number, " + latestColumns(cols...) + ", max(version) AS last_version" +
+		" FROM shipments WHERE partition = " + strconv.Itoa(partition) + " GROUP BY tracking_number"
+}
+
+// Restore calls fn with the latest stored state of every shipment last
+// written from Kafka partition partition.
+func (s *Store) Restore(ctx context.Context, partition int, fn func(trackingNumber string, st analytics.Shipment)) error {
+	q := restoreSQL(partition)
+	rows, err := s.conn.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("cannot read state of partition %d: %w", partition, err)
 	}

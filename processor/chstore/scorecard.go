@@ -3,6 +3,7 @@ package chstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
@@ -32,29 +33,45 @@ var latestShipments = "SELECT tracking_number, " + latestColumns("carrier", "lan
 	"transit_bucket", "customs_done", "customs_bucket", "has_promise", "on_time", "has_exception", "exception_day") +
 	" FROM shipments GROUP BY tracking_number"
 
+// quote returns s as a ClickHouse string literal.
+func quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(s) + "'"
+}
+
+// scorecardSQL returns the two queries of a scorecard: delivered shipments by
+// sketch bucket, and exceptions. Values are inlined as literals so the same
+// text runs through clickhouse-go and through libchdb in the tests.
+func scorecardSQL(q ScorecardQuery) (delivered, exceptions string) {
+	from, to := q.From.UTC().Format(time.DateOnly), q.To.UTC().Format(time.DateOnly)
+	filter := ""
+	if q.Carrier != "" {
+		filter += " AND carrier = " + quote(q.Carrier)
+	}
+	if q.Lane != "" {
+		filter += " AND lane = " + quote(q.Lane)
+	}
+	delivered = fmt.Sprintf(`SELECT carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time, count() AS n
+FROM (%s)
+WHERE delivered = 1 AND delivered_day >= toDate('%s') AND delivered_day <= toDate('%s')%s
+GROUP BY carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time
+ORDER BY carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time`, latestShipments, from, to, filter)
+	exceptions = fmt.Sprintf(`SELECT carrier, lane, count() AS n
+FROM (%s)
+WHERE has_exception = 1 AND exception_day >= toDate('%s') AND exception_day <= toDate('%s')%s
+GROUP BY carrier, lane
+ORDER BY carrier, lane`, latestShipments, from, to, filter)
+	return delivered, exceptions
+}
+
 // Scorecard returns one row per carrier and lane, as DESIGN section 7 defines.
 func (s *Store) Scorecard(ctx context.Context, q ScorecardQuery) ([]analytics.ScoreRow, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	from, to := q.From.UTC().Format(time.DateOnly), q.To.UTC().Format(time.DateOnly)
-	filter := ""
-	var args []any
-	if q.Carrier != "" {
-		filter += " AND carrier = ?"
-		args = append(args, q.Carrier)
-	}
-	if q.Lane != "" {
-		filter += " AND lane = ?"
-		args = append(args, q.Lane)
-	}
+	delivered, exceptions := scorecardSQL(q)
 	var card analytics.Scorecard
-
-	delivered := fmt.Sprintf(`SELECT carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time, count() AS n
-FROM (%s)
-WHERE delivered = 1 AND delivered_day >= toDate('%s') AND delivered_day <= toDate('%s')%s
-GROUP BY carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time`, latestShipments, from, to, filter)
-	rows, err := s.conn.Query(ctx, delivered, args...)
+	rows, err := s.conn.Query(ctx, delivered)
 	if err != nil {
 		return nil, fmt.Errorf("cannot query delivered shipments: %w", err)
 	}
@@ -75,12 +92,7 @@ GROUP BY carrier, lane, transit_bucket, customs_done, customs_bucket, has_promis
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read delivered shipments: %w", err)
 	}
-
-	exceptions := fmt.Sprintf(`SELECT carrier, lane, count() AS n
-FROM (%s)
-WHERE has_exception = 1 AND exception_day >= toDate('%s') AND exception_day <= toDate('%s')%s
-GROUP BY carrier, lane`, latestShipments, from, to, filter)
-	rows, err = s.conn.Query(ctx, exceptions, args...)
+	rows, err = s.conn.Query(ctx, exceptions)
 	if err != nil {
 		return nil, fmt.Errorf("cannot query exceptions: %w", err)
 	}

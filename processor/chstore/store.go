@@ -158,6 +158,11 @@ func (s *Store) Conn() driver.Conn { return s.conn }
 // Close closes the connection.
 func (s *Store) Close() error { return s.conn.Close() }
 
+// migrationsTable records applied migrations, one row per version.
+const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations
+(version UInt32, name String, applied_at DateTime)
+ENGINE = ReplacingMergeTree ORDER BY version`
+
 // Migrate creates the database of cfg if needed and applies every embedded
 // migration not yet recorded in its schema_migrations table, in order. It
 // returns the names of the migrations it applied.
@@ -183,9 +188,7 @@ func Migrate(ctx context.Context, cfg Config, log io.Writer) ([]string, error) {
 		return nil, fmt.Errorf("cannot connect to ClickHouse at %s: %w", cfg.Addr, err)
 	}
 	defer conn.Close()
-	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations
-(version UInt32, name String, applied_at DateTime)
-ENGINE = ReplacingMergeTree ORDER BY version`); err != nil {
+	if err := conn.Exec(ctx, migrationsTable); err != nil {
 		return nil, fmt.Errorf("cannot create schema_migrations: %w", err)
 	}
 	done := map[uint32]bool{}

@@ -2,17 +2,29 @@ package chstore
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/internal/chdb/chdbtest"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
 	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/schemas"
 )
 
-func TestMain(m *testing.M) { chtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, stop := range []func() error{chtest.Stop, chdbtest.Close} {
+		if err := stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 func TestParseAddr(t *testing.T) {
 	f := func(in string, want Config, wantErr bool) {

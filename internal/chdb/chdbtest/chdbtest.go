@@ -142,6 +142,10 @@ func open() {
 	shared, dataDir = db, dir
 }
 
+// Close closes the shared engine and removes its data dir; Main calls it. A
+// test binary that also needs another harness's TestMain calls Close itself.
+func Close() error { return shutdown() }
+
 func shutdown() error {
 	mu.Lock()
 	defer mu.Unlock()
