@@ -281,7 +281,7 @@ func isCarrierCode(s string) bool {
 		c := s[i]
 		switch {
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '_' || c == '-') && i > 0:
+		case (c == '_' || c == '-') && i > 0 && i < len(s)-1:
 		default:
 			return false
 		}
@@ -303,6 +303,9 @@ func statusList() string {
 
 // Marshal encodes e as one canonical JSON object, times in UTC RFC 3339.
 func (e *Event) Marshal() ([]byte, error) {
+	if !e.Status.Valid() {
+		return nil, fmt.Errorf("cannot marshal event %q: invalid status %d", e.EventID, uint8(e.Status))
+	}
 	w := wireEvent{
 		EventID:            e.EventID,
 		TrackingNumber:     e.TrackingNumber,

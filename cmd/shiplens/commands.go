@@ -38,7 +38,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if (*brokers == "") == (*out == "") {
 		return errUsage{"give exactly one of --brokers and --out"}
 	}
-	g, err := gen.New(gen.Config{Shipments: *shipments, Seed: *seed, DisorderRate: *disorder, DuplicateRate: *dups})
+	g, err := gen.New(gen.Config{Shipments: *shipments, Seed: *seed, DisorderRate: noneIfZero(*disorder), DuplicateRate: noneIfZero(*dups)})
 	if err != nil {
 		return errUsage{err.Error()}
 	}
@@ -282,4 +282,13 @@ func writeRows(w io.Writer, rows []analytics.ScoreRow, format string) error {
 		return err
 	}
 	return analytics.WriteTable(w, rows)
+}
+
+// noneIfZero maps a rate flag of 0 to the generator's "none" (a negative
+// rate); the generator reads 0 as "use the default".
+func noneIfZero(rate float64) float64 {
+	if rate == 0 {
+		return -1
+	}
+	return rate
 }

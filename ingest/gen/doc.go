@@ -1,0 +1,87 @@
+// Package gen generates a seeded, deterministic and realistic cross-border
+// e-commerce tracking workload: the canonical events (schemas.Event) that
+// carriers would report for a population of parcels, in the order a Kafka
+// topic fed by their webhooks would receive them. The demo, the benchmarks
+// and the processor and ETA tests all feed on it.
+//
+// gen must not do I/O and must not read the wall clock: the output depends on
+// the Config alone, byte for byte, so that a seed names a workload. Writing
+// the events to a file or a topic is the caller's job (see Generator.Run).
+//
+// # The workload
+//
+// Shipments are ordered evenly over [Start, Start+Span). Each picks a lane
+// (CN-US is the busiest; Lanes lists all 18), a carrier serving that lane and
+// one of its products: postal operators (chinapost, ems, hkpost,
+// deutschepost, usps), cross-border specialists (cainiao, yunexpress, 4px,
+// yanwen), express integrators (dhl, fedex, ups) and a road parcel network
+// (dpd, inside Europe). Only plausible pairs exist: usps ships from the US,
+// hkpost from Hong Kong, dpd by road from Germany.
+//
+// A typical journey: info_received (label), picked_up, in_transit scans at an
+// origin sorting centre, export and departure (sometimes via a transit hub
+// in a third country), arrived_destination, import customs_clearance (some
+// parcels customs_held for days, longest into Brazil, then customs_released,
+// returned or seized), in_transit at the delivery facility and a hand-over
+// to the last-mile partner, out_for_delivery and delivered. Along the way:
+// failed attempts (delivery_failed, then another round or a notice and
+// available_for_pickup), parcel lockers, refusals and unclaimed parcels
+// (returned, never delivered), recoverable exceptions (address, weather),
+// lost parcels whose scans simply stop or end in an exception, and labels
+// that are never handed over (info_received only). Lanes inside the EU
+// customs union (DE-FR, DE-ES) skip customs. A shipment has 12 events on
+// average, about 13 for a Chinese postal parcel and 9 for a road parcel.
+//
+// Leg durations are log-normal per speed class (express, standard, economy,
+// road), scaled per carrier, product and lane and by a per-parcel factor, so
+// transit times are skewed and long-tailed: express about 3-4 days median,
+// specialist standard lines 10-14, postal economy 17-28 with a p90 near 1.5
+// times the median. Pickups and deliveries happen in local daytime,
+// deliveries never on Sunday. No journey lasts longer than MaxJourney.
+//
+// About 85% of shipments carry a promised delivery date (promised_at): the
+// end of the day N business days after the order in the destination's time
+// zone, N depending on carrier, product and lane. Carriers differ in how
+// optimistic their promises are, so on-time rates range from about 70% to
+// over 90%. Some shipments repeat the promise on every event, some on a few,
+// some only on the first; a few (more often after a customs hold) later
+// carry a new, later promise. The promise in force is that of the latest
+// event by occurred_at that carries one.
+//
+// Raw carrier_status codes and descriptions follow each carrier's own
+// vocabulary (UPU EMSEVT codes for posts, in Chinese and English for China
+// Post, in German for Deutsche Post; FedEx, DHL and UPS scan codes; Cainiao
+// action codes), and scans carry a location: country, city, a postal code on
+// delivery scans, coordinates for the integrators.
+//
+// Tracking numbers follow each carrier's format (UPU S10 with a valid check
+// digit such as "LX123456785CN", "1Z..." with its check digit, 10-digit DHL,
+// 12-digit FedEx, "YT..." YunExpress, "LP..." Cainiao) and are unique per
+// shipment. An event_id is "<carrier>:<tracking number>:<nn>", nn being the
+// event's rank by occurred_at, so it is deterministic and a duplicate carries
+// the same one.
+//
+// # Arrival order
+//
+// Events reach the stream a processing delay (seconds to minutes) after they
+// occur, and in scan order per shipment, except for two kinds of noise:
+// DisorderRate of the events arrive hours to days late, after a later scan of
+// the same shipment (so a picked_up may arrive after delivered), and
+// DuplicateRate of the events arrive twice, identical, with delays of their
+// own (now and then a webhook retried hours later). Across shipments, events
+// come roughly in occurred_at order, like a live feed.
+//
+// Run streams: it builds shipments in order-time order and keeps those not
+// yet fully arrived in a min-heap keyed on their next arrival; whatever
+// arrives before the next order time is emitted. The shipments waiting for
+// a later hour rest in hourly buckets, so the heap stays small. Memory
+// follows the shipments in flight, under a kilobyte each, not the total. A
+// Run produces over a million events per second on one core with tens of
+// thousands of shipments in flight, and about 0.8 million with half a
+// million in flight.
+//
+// Each shipment draws from its own random stream (math/rand/v2 PCG seeded
+// from Seed and the shipment's index), and arrival noise is drawn last, so
+// changing DisorderRate or DuplicateRate changes the arrival order but not
+// the events.
+package gen
