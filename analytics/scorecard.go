@@ -30,8 +30,7 @@ type ScoreKey struct{ Carrier, Lane string }
 // Scorecard accumulates scorecard rows from sketch buckets and counts, as a
 // storage query returns them, and computes the quantiles at the end.
 type Scorecard struct {
-	rows    map[ScoreKey]*scoreAcc
-	Exclude func(ScoreKey) bool // optional filter applied in Rows
+	rows map[ScoreKey]*scoreAcc
 }
 
 type scoreAcc struct {
@@ -71,6 +70,22 @@ func (c *Scorecard) AddDelivered(k ScoreKey, n int64, transitBucket int16, custo
 
 // AddExceptions counts n shipments of key k whose first exception is in range.
 func (c *Scorecard) AddExceptions(k ScoreKey, n int64) { c.acc(k).row.Exceptions += n }
+
+// RollUp merges rows whose keys key maps to the same key, e.g. every lane
+// of a carrier into one row. Quantiles merge exactly because the sketches do.
+func (c *Scorecard) RollUp(key func(ScoreKey) ScoreKey) *Scorecard {
+	out := &Scorecard{}
+	for k, a := range c.rows {
+		dst := out.acc(key(k))
+		dst.row.Delivered += a.row.Delivered
+		dst.row.WithPromise += a.row.WithPromise
+		dst.row.OnTime += a.row.OnTime
+		dst.row.Exceptions += a.row.Exceptions
+		dst.transit.Merge(&a.transit)
+		dst.customs.Merge(&a.customs)
+	}
+	return out
+}
 
 // Rows returns the finished rows sorted by carrier, then lane.
 func (c *Scorecard) Rows() []ScoreRow {

@@ -42,15 +42,19 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return errUsage{err.Error()}
 	}
-	bar := progress.New(stderr, "generating events", 0, "events")
-	defer bar.Finish()
 	if *out != "" {
-		return generateFile(ctx, g, *out, stdout, bar)
+		bar := progress.New(stderr, "generating events", 0, "events")
+		if err := generateFile(ctx, g, *out, stdout, bar); err != nil {
+			return err
+		}
+		bar.Finish()
+		return nil
 	}
 	bs, err := broker.ParseBrokers(*brokers)
 	if err != nil {
 		return errUsage{err.Error()}
 	}
+	bar := progress.New(stderr, "publishing events", 0, "events")
 	n, err := produce(ctx, g, bs, *topic, bar)
 	if err != nil {
 		return err

@@ -14,20 +14,24 @@ var errHelp = errors.New("help shown")
 // flags is a subcommand's flag set that also reads SHIPLENS_* variables.
 type flags struct {
 	*flag.FlagSet
-	out io.Writer
+	out      io.Writer
+	synopsis string
 }
 
 func newFlags(name, synopsis string, out io.Writer) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	f := &flags{FlagSet: fs, out: out}
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: shiplens %s\n\nFlags (each also read from SHIPLENS_<FLAG>):\n", synopsis)
-		fs.SetOutput(out)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	f := &flags{FlagSet: fs, out: out, synopsis: synopsis}
+	fs.Usage = func() {} // errors get one line, not the whole usage
 	return f
+}
+
+// usage prints the synopsis and every flag, for -h.
+func (f *flags) usage() {
+	fmt.Fprintf(f.out, "Usage: shiplens %s\n\nFlags (each also read from SHIPLENS_<FLAG>):\n", f.synopsis)
+	f.SetOutput(f.out)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
 }
 
 // envName returns the environment variable of a flag: --clickhouse is
@@ -40,7 +44,7 @@ func envName(flagName string) string {
 func (f *flags) parse(args []string) error {
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			f.Usage()
+			f.usage()
 			return errHelp
 		}
 		return errUsage{err.Error()}

@@ -90,6 +90,9 @@ func (b *Bar) draw(final bool) {
 	}
 	if b.total > 0 {
 		share := int(b.n * 4 / b.total)
+		if final && share == b.lastShare && b.n >= b.total {
+			return // the 100% line is already out
+		}
 		if final || share > b.lastShare {
 			b.lastShare = share
 			fmt.Fprintln(b.w, b.line(now))

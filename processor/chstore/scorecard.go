@@ -66,6 +66,16 @@ ORDER BY carrier, lane`, latestShipments, from, to, filter)
 
 // Scorecard returns one row per carrier and lane, as DESIGN section 7 defines.
 func (s *Store) Scorecard(ctx context.Context, q ScorecardQuery) ([]analytics.ScoreRow, error) {
+	card, err := s.ScorecardOf(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return card.Rows(), nil
+}
+
+// ScorecardOf returns the scorecard before its rows are finished, so callers
+// can roll it up (per carrier, per lane) without another query.
+func (s *Store) ScorecardOf(ctx context.Context, q ScorecardQuery) (*analytics.Scorecard, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
@@ -110,5 +120,5 @@ func (s *Store) Scorecard(ctx context.Context, q ScorecardQuery) ([]analytics.Sc
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read exceptions: %w", err)
 	}
-	return card.Rows(), nil
+	return &card, nil
 }

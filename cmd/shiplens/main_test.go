@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shiplens/shiplens/internal/chserver/chtest"
+	"github.com/shiplens/shiplens/schemas"
+)
+
+func TestMain(m *testing.M) { chtest.Main(m) }
+
+// cli runs the command line in-process and returns exit code, stdout, stderr.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	code := run(ctx, args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBadCommandLines(t *testing.T) {
+	f := func(wantCode int, wantErr string, args ...string) {
+		t.Helper()
+		code, _, stderr := cli(t, args...)
+		if code != wantCode {
+			t.Errorf("%v: exit %d, want %d (stderr %q)", args, code, wantCode, stderr)
+		}
+		if wantErr != "" && (!strings.Contains(stderr, wantErr) || strings.Count(strings.TrimSpace(stderr), "\n") != 0) {
+			t.Errorf("%v: stderr %q, want one line containing %q", args, stderr, wantErr)
+		}
+	}
+	f(2, "unknown command", "frobnicate")
+	f(2, "flag provided but not defined", "generate", "--nope")
+	f(2, "exactly one of --brokers and --out", "generate")
+	f(2, "want host:port", "generate", "--brokers", "localhost")
+	f(2, "invalid value", "generate", "--shipments", "many", "--out", "-")
+	f(2, "want host:port or clickhouse://", "migrate", "--clickhouse", "nohost")
+	f(2, "want a report name", "report")
+	f(2, "both --from and --to", "report", "carriers")
+	f(2, "want YYYY-MM-DD", "report", "carriers", "--from", "2026-13-01", "--to", "2026-12-01")
+	f(2, "before --from", "report", "carriers", "--from", "2026-10-02", "--to", "2026-10-01")
+	f(2, "unknown --format", "report", "carriers", "--from", "2026-10-01", "--to", "2026-10-02", "--format", "xml")
+	f(2, "unexpected argument", "migrate", "extra")
+	f(1, "cannot", "migrate", "--clickhouse", "127.0.0.1:1")
+	f(1, "cannot", "report", "carriers", "--clickhouse", "127.0.0.1:1", "--from", "2026-10-01", "--to", "2026-10-02")
+	f(1, "cannot", "process", "--brokers", "127.0.0.1:1", "--clickhouse", "127.0.0.1:1")
+	f(0, "", "--help")
+	f(0, "", "generate", "-h")
+}
+
+func TestEnvironmentConfiguresFlags(t *testing.T) {
+	t.Setenv("SHIPLENS_SHIPMENTS", "bad")
+	code, _, stderr := cli(t, "generate", "--out", "-")
+	if code != 2 || !strings.Contains(stderr, "SHIPLENS_SHIPMENTS") {
+		t.Fatalf("bad env: exit %d stderr %q", code, stderr)
+	}
+	t.Setenv("SHIPLENS_SHIPMENTS", "30")
+	_, fromEnv, _ := cli(t, "generate", "--out", "-")
+	_, fromFlag, _ := cli(t, "generate", "--out", "-", "--shipments", "30")
+	if fromEnv == "" || fromEnv != fromFlag {
+		t.Fatal("SHIPLENS_SHIPMENTS=30 does not act like --shipments 30")
+	}
+	_, flagWins, _ := cli(t, "generate", "--out", "-", "--shipments", "5")
+	if len(flagWins) >= len(fromEnv) {
+		t.Fatal("the command-line flag did not win over the environment")
+	}
+}
+
+func TestGenerateFileIsDeterministicAndValid(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl"), filepath.Join(dir, "c.jsonl")
+	for _, args := range [][]string{{"--out", a, "--seed", "3"}, {"--out", b, "--seed", "3"}, {"--out", c, "--seed", "4"}} {
+		if code, _, stderr := cli(t, append([]string{"generate", "--shipments", "200"}, args...)...); code != 0 {
+			t.Fatalf("generate %v: exit %d: %s", args, code, stderr)
+		}
+	}
+	ab, _ := os.ReadFile(a)
+	bb, _ := os.ReadFile(b)
+	cb, _ := os.ReadFile(c)
+	if !bytes.Equal(ab, bb) || bytes.Equal(ab, cb) {
+		t.Fatal("same seed should give the same file, another seed another file")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(ab))
+	n := 0
+	for sc.Scan() {
+		if _, err := schemas.Decode(sc.Bytes(), time.Now()); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		n++
+	}
+	if n < 200*5 {
+		t.Fatalf("%d events for 200 shipments", n)
+	}
+}
+
+// TestDemo runs the demo as a user would, with its private ClickHouse child
+// process, and checks that it prints a scorecard and leaves nothing running.
+func TestDemo(t *testing.T) {
+	chtest.Server(t) // skips (or fails in CI) when ClickHouse is not installed
+	dir := t.TempDir()
+	code, stdout, stderr := cli(t, "demo", "--shipments", "1500", "--data-dir", dir)
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"Carrier scorecard", "dhl", "CN-US", "on-time"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "processed") || !strings.Contains(stderr, "0 rejected") {
+		t.Errorf("demo summary missing:\n%s", stderr)
+	}
+	if pids := processesUsing(filepath.Join(dir, "clickhouse")); len(pids) > 0 {
+		t.Fatalf("demo left processes behind: %v", pids)
+	}
+}
+
+// processesUsing returns the pids whose command line mentions path.
+func processesUsing(path string) []string {
+	var pids []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(b, []byte(path)) {
+			pids = append(pids, fmt.Sprintf("%s: %q", e.Name(), bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
+		}
+	}
+	return pids
+}
