@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/schemas"
 )
 
@@ -150,7 +150,7 @@ func (o *owner) handle(msg *kafka.Message) {
 	if err != nil {
 		reason := schemas.ReasonOf(err)
 		m.reject(reason)
-		o.dlq = append(o.dlq, DeadLetter(msg, o.p.cfg.Topic, "processor", reason, err))
+		o.dlq = append(o.dlq, DeadLetter(msg, o.p.cfg.Topic, "processor", err))
 		return
 	}
 	if t := ev.OccurredAt.Unix(); t > o.watermark {
@@ -173,21 +173,12 @@ func (o *owner) handle(msg *kafka.Message) {
 	}
 }
 
-// DeadLetter builds the DLQ record of a rejected message: the original bytes
-// and key, with the reason, the error and where it came from in headers.
-func DeadLetter(msg *kafka.Message, topic, source string, reason schemas.Reason, err error) kafka.Message {
-	return kafka.Message{
-		Key:   msg.Key,
-		Value: msg.Value,
-		Headers: []kafka.Header{
-			{Key: "shiplens.reason", Value: []byte(reason)},
-			{Key: "shiplens.error", Value: []byte(err.Error())},
-			{Key: "shiplens.source", Value: []byte(source)},
-			{Key: "shiplens.topic", Value: []byte(topic)},
-			{Key: "shiplens.partition", Value: []byte(strconv.Itoa(msg.Partition))},
-			{Key: "shiplens.offset", Value: []byte(strconv.FormatInt(msg.Offset, 10))},
-		},
-	}
+// DeadLetter builds the DLQ record of a rejected Kafka message: the original
+// bytes and key, with the reason, the error and where it came from in headers.
+func DeadLetter(msg *kafka.Message, topic, source string, err error) kafka.Message {
+	d := schemas.NewDeadLetter(source, msg.Key, msg.Value, err)
+	d.Topic, d.Partition, d.Offset = topic, msg.Partition, msg.Offset
+	return broker.DeadLetterMessage(&d)
 }
 
 // flush writes changed shipments and rejected records, then commits. It

@@ -14,6 +14,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/shiplens/shiplens/schemas"
 )
 
 // Well-known topics (DESIGN section 1).
@@ -200,4 +202,24 @@ func Lag(ctx context.Context, brokers []string, group, topic string) (lag, total
 		lag += end - committed[p]
 	}
 	return lag, total, nil
+}
+
+// DeadLetterMessage converts a dead letter into the record to write to the
+// DLQ topic.
+func DeadLetterMessage(d *schemas.DeadLetter) kafka.Message {
+	hs := d.Headers()
+	m := kafka.Message{Key: d.Key, Value: d.Value, Headers: make([]kafka.Header, len(hs))}
+	for i, h := range hs {
+		m.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
+	}
+	return m
+}
+
+// ParseDeadLetter reads a record of the DLQ topic.
+func ParseDeadLetter(m *kafka.Message) (schemas.DeadLetter, error) {
+	hs := make([]schemas.Header, len(m.Headers))
+	for i, h := range m.Headers {
+		hs[i] = schemas.Header{Key: h.Key, Value: h.Value}
+	}
+	return schemas.ParseDeadLetter(m.Key, m.Value, hs)
 }
