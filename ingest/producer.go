@@ -12,6 +12,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/schemas"
 )
 
@@ -19,14 +20,15 @@ import (
 type ProducerConfig struct {
 	Brokers      []string      // required
 	Topic        string        // defaults to "shiplens.events"
+	DLQTopic     string        // defaults to "shiplens.dlq"
 	BatchSize    int           // messages per produce request; defaults to 5000
 	BatchTimeout time.Duration // longest wait to fill a batch; defaults to 5ms (kafka-go's 1s default would stall small writes)
 }
 
 // Producer publishes canonical events to Kafka.
 type Producer struct {
-	w   *kafka.Writer
-	buf []kafka.Message
+	w, dlq *kafka.Writer
+	buf    []kafka.Message
 }
 
 // NewProducer returns a producer. Partitioning is murmur2 on the tracking
@@ -38,6 +40,9 @@ func NewProducer(c ProducerConfig) (*Producer, error) {
 	}
 	if c.Topic == "" {
 		c.Topic = "shiplens.events"
+	}
+	if c.DLQTopic == "" {
+		c.DLQTopic = "shiplens.dlq"
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 5000
@@ -54,6 +59,13 @@ func NewProducer(c ProducerConfig) (*Producer, error) {
 		BatchTimeout: c.BatchTimeout,
 		MaxAttempts:  10,
 		Compression:  kafka.Lz4,
+	}, dlq: &kafka.Writer{
+		Addr:         kafka.TCP(c.Brokers...),
+		Topic:        c.DLQTopic,
+		Balancer:     &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll,
+		BatchTimeout: c.BatchTimeout,
+		MaxAttempts:  10,
 	}}, nil
 }
 
@@ -83,8 +95,46 @@ func (p *Producer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close flushes nothing; call Flush first.
-func (p *Producer) Close() error { return p.w.Close() }
+// Publish sends events and returns once Kafka acknowledged them all. Unlike
+// Add and Flush it is safe for concurrent use.
+func (p *Producer) Publish(ctx context.Context, events []schemas.Event) error {
+	msgs := make([]kafka.Message, len(events))
+	for i := range events {
+		b, err := events[i].Marshal()
+		if err != nil {
+			return fmt.Errorf("cannot encode event %s: %w", events[i].EventID, err)
+		}
+		msgs[i] = kafka.Message{Key: []byte(events[i].TrackingNumber), Value: b}
+	}
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("cannot publish %d events to %s: %w", len(msgs), p.w.Topic, WriteError(err))
+	}
+	return nil
+}
+
+// DeadLetter writes rejected records to the DLQ topic and returns once Kafka
+// acknowledged them. It is safe for concurrent use.
+func (p *Producer) DeadLetter(ctx context.Context, letters []schemas.DeadLetter) error {
+	msgs := make([]kafka.Message, len(letters))
+	for i := range letters {
+		msgs[i] = broker.DeadLetterMessage(&letters[i])
+	}
+	if err := p.dlq.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("cannot write %d dead letters to %s: %w", len(msgs), p.dlq.Topic, WriteError(err))
+	}
+	return nil
+}
+
+// PUBLISHER_ASSERT
+
+// Close closes the Kafka writers; call Flush first.
+func (p *Producer) Close() error {
+	err := p.w.Close()
+	if derr := p.dlq.Close(); err == nil {
+		err = derr
+	}
+	return err
+}
 
 // WriteError condenses kafka-go's per-message kafka.WriteErrors, which repeat
 // one cause thousands of times, into one line: how many failed and why.

@@ -122,7 +122,8 @@ func (d *done) check() {
 // processor starts a processor of group that reports commits to d; stop
 // cancels it and waits for its final flush.
 func (p *pipeline) processor(group string, d *done) (stop func() processor.Snapshot) {
-	return p.processorWith(group, d.commit)
+	_, stop = p.processorWith(group, d.commit)
+	return stop
 }
 
 func (p *pipeline) wait(d *done, what string) {
@@ -272,7 +273,7 @@ func TestRestartMidStream(t *testing.T) {
 			once.Do(func() { close(halfway) })
 		}
 	}
-	stop1 := p.processorWith("restart", hook)
+	_, stop1 := p.processorWith("restart", hook)
 	select {
 	case <-halfway:
 	case <-d.ch:
@@ -299,7 +300,7 @@ func TestRestartMidStream(t *testing.T) {
 	compare(t, p.report(), reference(events, from, to))
 }
 
-func (p *pipeline) processorWith(group string, hook func(int, int64)) func() processor.Snapshot {
+func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processor.Processor, func() processor.Snapshot) {
 	p.t.Helper()
 	proc, err := processor.New(processor.Config{
 		Brokers: p.brokers, Group: group, FlushInterval: 100 * time.Millisecond, SessionTimeout: 6 * time.Second,
@@ -325,7 +326,7 @@ func (p *pipeline) processorWith(group string, hook func(int, int64)) func() pro
 		return snap
 	}
 	p.t.Cleanup(func() { stop() })
-	return stop
+	return proc, stop
 }
 
 func readDLQ(t *testing.T, brokers []string, want int) map[string]kafka.Message {
