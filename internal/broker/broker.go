@@ -188,13 +188,17 @@ func Lag(ctx context.Context, brokers []string, group, topic string) (lag, total
 	if err != nil {
 		return 0, 0, fmt.Errorf("cannot fetch offsets of group %s: %w", group, err)
 	}
-	if res.Error != nil {
-		return 0, 0, fmt.Errorf("cannot fetch offsets of group %s: %w", group, res.Error)
-	}
 	committed := map[int]int64{}
-	for _, po := range res.Topics[topic] {
-		if po.CommittedOffset > 0 {
-			committed[po.Partition] = po.CommittedOffset
+	switch {
+	case errors.Is(res.Error, kafka.GroupIdNotFound):
+		// A group that never committed: everything is lag.
+	case res.Error != nil:
+		return 0, 0, fmt.Errorf("cannot fetch offsets of group %s: %w", group, res.Error)
+	default:
+		for _, po := range res.Topics[topic] {
+			if po.CommittedOffset > 0 {
+				committed[po.Partition] = po.CommittedOffset
+			}
 		}
 	}
 	for p, end := range ends {
