@@ -179,6 +179,15 @@ func (s *Shipment) closeCustoms(t int64) {
 	s.EarlyOut = append(s.EarlyOut, t)
 }
 
+// value returns the string of h, or "" for the zero handle (a label no event
+// carried).
+func value(h unique.Handle[string]) string {
+	if h == (unique.Handle[string]{}) {
+		return ""
+	}
+	return h.Value()
+}
+
 // SetLabels restores the labels of a shipment read back from storage.
 func (s *Shipment) SetLabels(carrier, service, merchant, lane string) {
 	s.carrier, s.service, s.merchant = unique.Make(carrier), unique.Make(service), unique.Make(merchant)
@@ -186,16 +195,16 @@ func (s *Shipment) SetLabels(carrier, service, merchant, lane string) {
 }
 
 // Carrier returns the carrier code of the shipment's earliest event.
-func (s *Shipment) Carrier() string { return s.carrier.Value() }
+func (s *Shipment) Carrier() string { return value(s.carrier) }
 
 // Service returns the service of the shipment's earliest event.
-func (s *Shipment) Service() string { return s.service.Value() }
+func (s *Shipment) Service() string { return value(s.service) }
 
 // Merchant returns the merchant of the shipment's earliest event.
-func (s *Shipment) Merchant() string { return s.merchant.Value() }
+func (s *Shipment) Merchant() string { return value(s.merchant) }
 
 // Lane returns "CN-US" from the earliest event that carried both countries.
-func (s *Shipment) Lane() string { return s.lane.Value() }
+func (s *Shipment) Lane() string { return value(s.lane) }
 
 // Start returns the start of transit: the first picked_up, else the first
 // event that is not info_received; 0 when neither exists.

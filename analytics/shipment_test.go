@@ -256,3 +256,17 @@ func BenchmarkShipmentApply(b *testing.B) {
 		}
 	}
 }
+
+func TestShipmentWithoutCountries(t *testing.T) {
+	e := ev("a", schemas.PickedUp, 0)
+	e.OriginCountry, e.DestinationCountry, e.Service = "", "", ""
+	var s Shipment
+	s.Apply(&e)
+	if s.Lane() != "" || s.Service() != "" || s.Merchant() != "" || s.Carrier() != "chinapost" {
+		t.Fatalf("labels %q %q %q %q", s.Carrier(), s.Lane(), s.Service(), s.Merchant())
+	}
+	var empty Shipment
+	if empty.Carrier() != "" || empty.Lane() != "" {
+		t.Fatal("the zero shipment has labels")
+	}
+}

@@ -125,7 +125,7 @@ func (p *Producer) DeadLetter(ctx context.Context, letters []schemas.DeadLetter)
 	return nil
 }
 
-// PUBLISHER_ASSERT
+var _ Publisher = (*Producer)(nil)
 
 // Close closes the Kafka writers; call Flush first.
 func (p *Producer) Close() error {

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +19,7 @@ import (
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
+	"github.com/shiplens/shiplens/internal/reference"
 	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/processor/chstore"
 	"github.com/shiplens/shiplens/schemas"
@@ -199,8 +198,8 @@ func TestEndToEnd(t *testing.T) {
 	p.wait(d, "end to end")
 	snap := stop()
 
-	want := reference(events, from, to)
-	compare(t, p.report(), want)
+	want := reference.Scorecard(events, from, to)
+	reference.Compare(t, p.report(), want)
 	if snap.Consumed < int64(len(msgs)) {
 		t.Errorf("consumed %d messages, want %d", snap.Consumed, len(msgs))
 	}
@@ -249,7 +248,7 @@ func TestArrivalOrderDoesNotMatter(t *testing.T) {
 		stop()
 		reports[i] = p.report()
 	}
-	compare(t, reports[0], reference(events, from, to))
+	reference.Compare(t, reports[0], reference.Scorecard(events, from, to))
 	if fmt.Sprint(dump(reports[0])) != fmt.Sprint(dump(reports[1])) {
 		t.Fatalf("reports differ between arrival orders:\n%v\n%v", dump(reports[0]), dump(reports[1]))
 	}
@@ -297,7 +296,7 @@ func TestRestartMidStream(t *testing.T) {
 		t.Error("the restarted processors restored no state from ClickHouse")
 	}
 	t.Logf("first run consumed %d; after restart %d+%d consumed, %d+%d shipments restored", s1.Consumed, s2.Consumed, s3.Consumed, s2.Restored, s3.Restored)
-	compare(t, p.report(), reference(events, from, to))
+	reference.Compare(t, p.report(), reference.Scorecard(events, from, to))
 }
 
 func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processor.Processor, func() processor.Snapshot) {
@@ -370,154 +369,6 @@ func header(m kafka.Message, key string) string {
 		}
 	}
 	return ""
-}
-
-// refShipment is the reference reading of one shipment: the definitions of
-// DESIGN section 3 applied literally to its deduplicated, sorted events.
-type refRow struct {
-	delivered, withPromise, onTime, exceptions int64
-	transit, customs                           []float64
-}
-
-func reference(events []schemas.Event, from, to time.Time) map[analytics.ScoreKey]*refRow {
-	byShipment := map[string][]schemas.Event{}
-	seen := map[string]bool{}
-	for _, e := range events {
-		if seen[e.EventID] {
-			continue
-		}
-		seen[e.EventID] = true
-		byShipment[e.TrackingNumber] = append(byShipment[e.TrackingNumber], e)
-	}
-	inRange := func(t time.Time) bool {
-		d := t.UTC().Truncate(24 * time.Hour)
-		return !d.Before(from) && !d.After(to)
-	}
-	out := map[analytics.ScoreKey]*refRow{}
-	row := func(k analytics.ScoreKey) *refRow {
-		if out[k] == nil {
-			out[k] = &refRow{}
-		}
-		return out[k]
-	}
-	for _, evs := range byShipment {
-		sort.Slice(evs, func(i, j int) bool {
-			if !evs[i].OccurredAt.Equal(evs[j].OccurredAt) {
-				return evs[i].OccurredAt.Before(evs[j].OccurredAt)
-			}
-			return evs[i].Status < evs[j].Status
-		})
-		k := analytics.ScoreKey{Carrier: evs[0].Carrier, Lane: evs[0].OriginCountry + "-" + evs[0].DestinationCountry}
-		var pickup, active, delivered, customsIn, customsOut, promised, exception *time.Time
-		for i := range evs {
-			e := &evs[i]
-			at := e.OccurredAt
-			if e.Status == schemas.PickedUp && pickup == nil {
-				pickup = &at
-			}
-			if e.Status != schemas.InfoReceived && active == nil {
-				active = &at
-			}
-			if e.Status == schemas.Delivered && delivered == nil {
-				delivered = &at
-			}
-			if (e.Status == schemas.CustomsClearance || e.Status == schemas.CustomsHeld) && customsIn == nil {
-				customsIn = &at
-			}
-			if customsIn != nil && customsOut == nil && (e.Status == schemas.CustomsReleased || e.Status == schemas.OutForDelivery ||
-				e.Status == schemas.AvailableForPickup || e.Status == schemas.Delivered) {
-				customsOut = &at
-			}
-			if !e.PromisedAt.IsZero() {
-				pa := e.PromisedAt
-				promised = &pa
-			}
-			switch e.Status {
-			case schemas.CustomsHeld, schemas.DeliveryFailed, schemas.Returned, schemas.Exception:
-				if exception == nil {
-					exception = &at
-				}
-			}
-		}
-		if exception != nil && inRange(*exception) {
-			row(k).exceptions++
-		}
-		if delivered == nil || !inRange(*delivered) {
-			continue
-		}
-		r := row(k)
-		r.delivered++
-		start := active
-		if pickup != nil {
-			start = pickup
-		}
-		r.transit = append(r.transit, math.Max(0, delivered.Sub(*start).Hours()))
-		if promised != nil {
-			r.withPromise++
-			if !delivered.After(*promised) {
-				r.onTime++
-			}
-		}
-		if customsOut != nil {
-			r.customs = append(r.customs, customsOut.Sub(*customsIn).Hours())
-		}
-	}
-	return out
-}
-
-func exactQuantile(v []float64, q float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	r := int(math.Ceil(q * float64(len(s))))
-	r = min(max(r, 1), len(s))
-	return s[r-1]
-}
-
-func compare(t *testing.T, got []analytics.ScoreRow, want map[analytics.ScoreKey]*refRow) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Errorf("report has %d rows, reference %d", len(got), len(want))
-	}
-	var delivered int64
-	for _, g := range got {
-		k := analytics.ScoreKey{Carrier: g.Carrier, Lane: g.Lane}
-		w := want[k]
-		if w == nil {
-			t.Errorf("report row %v not in reference", k)
-			continue
-		}
-		delivered += g.Delivered
-		if g.Delivered != w.delivered || g.WithPromise != w.withPromise || g.OnTime != w.onTime || g.Exceptions != w.exceptions {
-			t.Errorf("%v: delivered %d/%d with_promise %d/%d on_time %d/%d exceptions %d/%d (report/reference)", k,
-				g.Delivered, w.delivered, g.WithPromise, w.withPromise, g.OnTime, w.onTime, g.Exceptions, w.exceptions)
-		}
-		near := func(name string, got *float64, vals []float64, q float64) {
-			if len(vals) == 0 {
-				if got != nil {
-					t.Errorf("%v %s = %v, reference has no values", k, name, *got)
-				}
-				return
-			}
-			exact := exactQuantile(vals, q)
-			if got == nil {
-				t.Errorf("%v %s missing, reference %v", k, name, exact)
-				return
-			}
-			if exact == 0 && *got == 0 {
-				return
-			}
-			if rel := math.Abs(*got-exact) / exact; rel > 0.01 {
-				t.Errorf("%v %s = %v, reference %v (relative error %.4f)", k, name, *got, exact, rel)
-			}
-		}
-		near("transit_hours_p50", g.TransitHoursP50, w.transit, 0.5)
-		near("transit_hours_p90", g.TransitHoursP90, w.transit, 0.9)
-		near("customs_dwell_hours_p50", g.CustomsDwellHoursP50, w.customs, 0.5)
-		near("customs_dwell_hours_p90", g.CustomsDwellHoursP90, w.customs, 0.9)
-	}
-	if delivered == 0 {
-		t.Error("no delivered shipment in the report")
-	}
 }
 
 func dump(rows []analytics.ScoreRow) []string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
+	"github.com/shiplens/shiplens/internal/reference"
 	"github.com/shiplens/shiplens/processor/chstore"
 )
 
@@ -144,5 +145,5 @@ func TestClickHouseOutage(t *testing.T) {
 	p.wait(second, "after the outage")
 	s := stop()
 	t.Logf("retries during the outage: %d", s.Retries)
-	compare(t, p.report(), reference(events, from, to))
+	reference.Compare(t, p.report(), reference.Scorecard(events, from, to))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -137,11 +138,21 @@ func (o *owner) run(ctx, gctx context.Context) {
 	}
 }
 
-// handle folds one message into the state, or queues it for the DLQ.
+// handle folds one message into the state, or queues it for the DLQ. A
+// message that makes the code panic is dead-lettered too: a poison message
+// must not crash-loop the processor.
 func (o *owner) handle(msg *kafka.Message) {
 	m := o.p.metrics
 	m.consumed.Add(1)
 	o.next = msg.Offset + 1
+	defer func() {
+		if r := recover(); r != nil {
+			err := &schemas.InvalidError{Reason: schemas.ReasonInternal, Detail: fmt.Sprintf("processing panicked: %v", r)}
+			o.p.cfg.Log.Error("message made the processor panic; sent to the DLQ", "partition", o.partition, "offset", msg.Offset, "panic", r, "stack", string(debug.Stack()))
+			m.reject(schemas.ReasonInternal)
+			o.dlq = append(o.dlq, DeadLetter(msg, o.p.cfg.Topic, "processor", err))
+		}
+	}()
 	ev, err := schemas.Decode(msg.Value, o.p.cfg.Now())
 	if err == nil && string(msg.Key) != "" && string(msg.Key) != ev.TrackingNumber {
 		err = &schemas.InvalidError{Reason: schemas.ReasonInvalidField, Field: "tracking_number",

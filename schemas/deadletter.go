@@ -1,9 +1,12 @@
 package schemas
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Header is one Kafka record header.
@@ -99,4 +102,59 @@ func ParseDeadLetter(key, value []byte, headers []Header) (DeadLetter, error) {
 		return d, fmt.Errorf("not a shiplens dead letter: headers %s and %s are required", HeaderReason, HeaderSource)
 	}
 	return d, nil
+}
+
+// deadLetterJSON is the export shape of a dead letter: the value as text when
+// it is UTF-8 (so a person can fix it in an editor), else as base64.
+type deadLetterJSON struct {
+	Source      string    `json:"source"`
+	Reason      Reason    `json:"reason"`
+	Error       string    `json:"error"`
+	Topic       string    `json:"topic,omitempty"`
+	Partition   int       `json:"partition,omitempty"`
+	Offset      int64     `json:"offset"`
+	RejectedAt  time.Time `json:"rejected_at,omitzero"`
+	Key         string    `json:"key,omitempty"`
+	Value       *string   `json:"value,omitempty"`
+	ValueBase64 string    `json:"value_base64,omitempty"`
+}
+
+// MarshalJSON encodes d for `shiplens dlq export`.
+func (d DeadLetter) MarshalJSON() ([]byte, error) {
+	j := deadLetterJSON{Source: d.Source, Reason: d.Reason, Error: d.Error, Topic: d.Topic, Partition: d.Partition,
+		Offset: d.Offset, RejectedAt: d.At, Key: string(d.Key)}
+	if utf8.Valid(d.Value) {
+		v := string(d.Value)
+		j.Value = &v
+	} else {
+		j.ValueBase64 = base64.StdEncoding.EncodeToString(d.Value)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes what MarshalJSON wrote (possibly edited by hand).
+func (d *DeadLetter) UnmarshalJSON(b []byte) error {
+	var j deadLetterJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*d = DeadLetter{Source: j.Source, Reason: j.Reason, Error: j.Error, Topic: j.Topic, Partition: j.Partition,
+		Offset: j.Offset, At: j.RejectedAt}
+	if j.Key != "" {
+		d.Key = []byte(j.Key)
+	}
+	switch {
+	case j.Value != nil:
+		d.Value = []byte(*j.Value)
+	case j.ValueBase64 != "":
+		v, err := base64.StdEncoding.DecodeString(j.ValueBase64)
+		if err != nil {
+			return fmt.Errorf("cannot decode value_base64: %w", err)
+		}
+		d.Value = v
+	}
+	if d.Source == "" {
+		return fmt.Errorf("dead letter without a source")
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strings"
 	"time"
 
@@ -226,4 +227,40 @@ func ParseDeadLetter(m *kafka.Message) (schemas.DeadLetter, error) {
 		hs[i] = schemas.Header{Key: h.Key, Value: h.Value}
 	}
 	return schemas.ParseDeadLetter(m.Key, m.Value, hs)
+}
+
+// ReadAll calls fn with every message of topic from the start of each
+// partition to its end at the time of the call, partition by partition.
+func ReadAll(ctx context.Context, brokers []string, topic string, fn func(*kafka.Message) error) error {
+	ends, err := EndOffsets(ctx, brokers, topic)
+	if err != nil {
+		return err
+	}
+	parts := make([]int, 0, len(ends))
+	for p := range ends {
+		parts = append(parts, p)
+	}
+	sort.Ints(parts)
+	for _, p := range parts {
+		if ends[p] == 0 {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond, MaxBytes: 16 << 20})
+		for {
+			m, err := r.FetchMessage(ctx)
+			if err != nil {
+				r.Close()
+				return fmt.Errorf("cannot read %s/%d: %w", topic, p, err)
+			}
+			if err := fn(&m); err != nil {
+				r.Close()
+				return err
+			}
+			if m.Offset+1 >= ends[p] {
+				break
+			}
+		}
+		r.Close()
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package chstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,4 +122,29 @@ func (s *Store) ScorecardOf(ctx context.Context, q ScorecardQuery) (*analytics.S
 		return nil, fmt.Errorf("cannot read exceptions: %w", err)
 	}
 	return &card, nil
+}
+
+// OpenShipments returns the tracking numbers of carrier that are neither
+// delivered nor returned and had an event since since: the ones a poller
+// should ask the carrier about.
+func (s *Store) OpenShipments(ctx context.Context, carrier string, since time.Time) ([]string, error) {
+	q := "SELECT tracking_number FROM (SELECT tracking_number, " +
+		latestColumns("carrier", "delivered", "status", "last_at") +
+		" FROM shipments GROUP BY tracking_number) WHERE carrier = " + quote(carrier) +
+		" AND delivered = 0 AND status != 'returned' AND last_at >= toDateTime(" + strconv.FormatInt(since.Unix(), 10) + ")" +
+		" ORDER BY tracking_number"
+	rows, err := s.conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("cannot query open shipments of %s: %w", carrier, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var tn string
+		if err := rows.Scan(&tn); err != nil {
+			return nil, fmt.Errorf("cannot read open shipments: %w", err)
+		}
+		out = append(out, tn)
+	}
+	return out, rows.Err()
 }

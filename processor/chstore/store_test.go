@@ -203,3 +203,23 @@ func TestWriteRestoreScorecard(t *testing.T) {
 		t.Fatal("accepted --to before --from")
 	}
 }
+
+func TestOpenShipments(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	facts := sampleFacts() // A and B delivered dhl, C delivered 4px
+	open := shipment(ev("d1", "dhl", "CN-US", schemas.PickedUp, 0), ev("d2", "dhl", "CN-US", schemas.InTransit, 30))
+	returned := shipment(ev("e1", "dhl", "CN-US", schemas.PickedUp, 0), ev("e2", "dhl", "CN-US", schemas.Returned, 30))
+	old := shipment(ev("f1", "dhl", "CN-US", schemas.PickedUp, -24*90))
+	facts = append(facts, processor.Fact{TrackingNumber: "D", State: open}, processor.Fact{TrackingNumber: "E", State: returned}, processor.Fact{TrackingNumber: "F", State: old})
+	if err := s.WriteFacts(ctx, facts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.OpenShipments(ctx, "dhl", day0.AddDate(0, 0, -30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "D" {
+		t.Fatalf("open dhl shipments = %v, want [D]", got)
+	}
+}

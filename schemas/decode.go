@@ -1,0 +1,1160 @@
+package schemas
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file holds the event decoder: a hand-written, single-pass JSON parser
+// for the one object shape of the canonical event. It accepts and rejects
+// exactly what decodeStd (encoding/json with DisallowUnknownFields) does and
+// builds the same Event; FuzzDecodeMatchesStd checks that. The behaviours of
+// encoding/json (v1) it reproduces:
+//
+//   - A syntax error anywhere in the first JSON value wins over every other
+//     problem (encoding/json scans the whole value before decoding it), and
+//     nesting deeper than 10000 arrays/objects is a syntax error.
+//   - Then the first "saved" error in document order: a JSON value of the
+//     wrong type for a field (malformed) or an unknown key (unknown_field,
+//     Field = the key as fmt's %q prints it, without the quotes). Decoding
+//     goes on after either, so a later syntax error still wins.
+//   - Then non-space bytes after the object (malformed).
+//   - Keys match field names exactly or else case-insensitively by Unicode
+//     simple folding: "Event_ID", and also "tracKing_number" with the Kelvin
+//     sign U+212A, or "ſervice" with long s U+017F, set the field. Keys are
+//     unescaped before they are matched.
+//   - The last of duplicate keys wins, but null leaves a string field as it
+//     was; null sets location (and lat, lon) to nil; a second location object
+//     is merged into the first one unless a null came in between.
+//   - A top-level null decodes to the empty event (which then fails
+//     validation as missing status); any other non-object is malformed.
+//   - Strings: the escapes \" \\ \/ \b \f \n \r \t \uXXXX; a surrogate \u
+//     escape that does not pair with the next \u escape becomes U+FFFD; every
+//     byte of invalid UTF-8 becomes U+FFFD; raw bytes below 0x20 are syntax
+//     errors, raw 0x7f is accepted (and later rejected by Validate).
+//   - lat/lon: any JSON number, converted by strconv.ParseFloat; one out of
+//     float64 range (1e400) is malformed.
+//
+// Speed: the usual event (no escapes, keys in Marshal's order, times like
+// 2006-01-02T15:04:05Z) takes one pass over the input plus fastEvent, which
+// checks the rules of Validate knowing that no string holds escapes, invalid
+// UTF-8 or control characters. Anything else, and every invalid event, goes
+// through wireEvent.event and Validate themselves, so errors are theirs.
+//
+// Allocation: the event's strings that need no unquoting (and the status and
+// time texts) share one allocation, those that do share another;
+// tracking_number gets its own small one because it is the string callers
+// keep longest (the processor's state map), and it should not pin the
+// description and the rest of the event in memory. Location, lat and lon
+// share one more. The usual event takes three allocations, two without a
+// location. Nothing refers to the input after Decode returns.
+
+// maxJSONDepth is encoding/json's limit on nested arrays and objects.
+const maxJSONDepth = 10000
+
+// decodeStd is the reference decoder on encoding/json, kept for the tests that
+// compare it with Decode.
+func decodeStd(b []byte, now time.Time) (Event, error) {
+	if len(b) > MaxEventSize {
+		return Event{}, invalid(ReasonOversize, "", "event is %d bytes, more than the limit of %d", len(b), MaxEventSize)
+	}
+	var w wireEvent
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&w); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return Event{}, invalid(ReasonUnknownField, strings.Trim(f, `"`), "unknown field")
+		}
+		return Event{}, invalid(ReasonMalformed, "", "cannot parse JSON: %v", err)
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return Event{}, invalid(ReasonMalformed, "", "cannot parse JSON: trailing data after the event object")
+	}
+	return w.event(now)
+}
+
+// The string fields of the event and of its location, indexes of
+// eventDecoder.str.
+const (
+	fEventID = iota
+	fTrackingNumber
+	fCarrier
+	fService
+	fOriginCountry
+	fDestinationCountry
+	fStatus
+	fCarrierStatus
+	fDescription
+	fOccurredAt
+	fPromisedAt
+	fMerchant
+	fLocCountry
+	fLocCity
+	fLocPostalCode
+	numStrFields
+)
+
+// The fields that are not strings, and the unknown field.
+const (
+	fLocation = numStrFields + iota
+	fLat
+	fLon
+	fUnknown
+)
+
+// fieldNames are the JSON names of the fields, for error messages.
+var fieldNames = [...]string{
+	fEventID: "event_id", fTrackingNumber: "tracking_number", fCarrier: "carrier", fService: "service",
+	fOriginCountry: "origin_country", fDestinationCountry: "destination_country", fStatus: "status",
+	fCarrierStatus: "carrier_status", fDescription: "description", fOccurredAt: "occurred_at",
+	fPromisedAt: "promised_at", fMerchant: "merchant", fLocCountry: "location.country",
+	fLocCity: "location.city", fLocPostalCode: "location.postal_code", fLocation: "location",
+	fLat: "location.lat", fLon: "location.lon",
+}
+
+// rawString is where a string value lies in the input.
+type rawString struct {
+	start, end int  // the bytes between the quotes
+	slow       bool // has escapes or invalid UTF-8, so needs unquoting
+	set        bool
+}
+
+// eventDecoder is the state of one decodeFast call; it lives on the stack.
+type eventDecoder struct {
+	b     []byte
+	pos   int
+	depth int // arrays and objects open at pos
+
+	str            [numStrFields]rawString
+	odd            bool // a string value had escapes, invalid UTF-8 or DEL
+	loc            bool // location is non-nil
+	hasLat, hasLon bool
+	lat, lon       float64
+
+	// saved is the first error encoding/json would save and report once the
+	// whole value is decoded: a type mismatch or an unknown field.
+	saved *InvalidError
+}
+
+// locationBlock puts a location and its coordinates in one allocation.
+type locationBlock struct {
+	loc      Location
+	lat, lon float64
+}
+
+// decodeFast is Decode; see the comment at the top of this file.
+func decodeFast(b []byte, now time.Time) (Event, error) {
+	if len(b) > MaxEventSize {
+		return Event{}, invalid(ReasonOversize, "", "event is %d bytes, more than the limit of %d", len(b), MaxEventSize)
+	}
+	d := eventDecoder{b: b}
+	if err := d.top(); err != nil {
+		return Event{}, err
+	}
+	if d.saved != nil {
+		return Event{}, d.saved
+	}
+	d.skipSpace()
+	if d.pos < len(d.b) {
+		return Event{}, d.syntax("trailing data after the event object")
+	}
+	var w wireEvent
+	d.wire(&w)
+	if !d.odd {
+		if e, ok := fastEvent(&w, now); ok {
+			return e, nil
+		}
+	}
+	// Invalid, or unusual: let the checks themselves say what is wrong.
+	return w.event(now)
+}
+
+// top decodes the top-level value.
+func (d *eventDecoder) top() *InvalidError {
+	d.skipSpace()
+	if d.pos >= len(d.b) {
+		return invalid(ReasonMalformed, "", "cannot parse JSON: empty input")
+	}
+	switch d.b[d.pos] {
+	case '{':
+		return d.object(false)
+	case 'n':
+		// encoding/json decodes a top-level null into the empty event.
+		return d.literal("null")
+	}
+	c := d.b[d.pos]
+	if err := d.skipValue(); err != nil {
+		return err
+	}
+	return invalid(ReasonMalformed, "", "cannot parse JSON: the event is %s, not an object", kindOf(c))
+}
+
+// object decodes the event object (or the location object when inLocation)
+// that starts at d.pos.
+func (d *eventDecoder) object(inLocation bool) *InvalidError {
+	if err := d.open(); err != nil {
+		return err
+	}
+	d.skipSpace()
+	if d.pos < len(d.b) && d.b[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return nil
+	}
+	order := eventKeys[:]
+	if inLocation {
+		order = locationKeys[:]
+	}
+	next := 0 // the index in order of the key likely to come next
+	for {
+		if d.pos >= len(d.b) || d.b[d.pos] != '"' {
+			return d.syntax("want a string key")
+		}
+		d.pos++
+		// Most keys come in the order Marshal writes them, some left out.
+		f := fUnknown
+		for k := next; k < len(order) && k < next+3; k++ {
+			name := order[k].name
+			if end := d.pos + len(name); end < len(d.b) && d.b[end] == '"' && string(d.b[d.pos:end]) == name {
+				d.pos = end + 1
+				f, next = order[k].f, k+1
+				break
+			}
+		}
+		var key []byte
+		var flags uint8
+		if f == fUnknown {
+			ks := d.pos
+			var err *InvalidError
+			if flags, err = d.scanString(); err != nil {
+				return err
+			}
+			key = d.b[ks : d.pos-1]
+			f = lookupField(key, flags&strSlow != 0, inLocation)
+		}
+		if d.pos < len(d.b) && d.b[d.pos] == ':' {
+			d.pos++
+			d.skipSpace()
+		} else if err := d.colon(); err != nil {
+			return err
+		}
+		var err *InvalidError
+		switch {
+		case f < numStrFields:
+			err = d.stringValue(f)
+		case f == fLocation:
+			err = d.locationValue()
+		case f == fLat:
+			err = d.numberValue(&d.lat, &d.hasLat, f)
+		case f == fLon:
+			err = d.numberValue(&d.lon, &d.hasLon, f)
+		default:
+			if d.saved == nil {
+				// The field as encoding/json's error message has it.
+				k := string(unquote(nil, key, flags&strSlow != 0))
+				d.saved = invalid(ReasonUnknownField, strings.Trim(fmt.Sprintf("%q", k), `"`), "unknown field")
+			}
+			err = d.skipValue()
+		}
+		if err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.b) {
+			return d.syntax("unexpected end of input in an object")
+		}
+		switch d.b[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+		case '}':
+			d.pos++
+			d.depth--
+			return nil
+		default:
+			return d.syntax("want , or } after an object value")
+		}
+	}
+}
+
+type keyName struct {
+	name string
+	f    int
+}
+
+// The keys in the order Marshal writes them.
+var (
+	eventKeys = [...]keyName{{"event_id", fEventID}, {"tracking_number", fTrackingNumber}, {"carrier", fCarrier},
+		{"service", fService}, {"origin_country", fOriginCountry}, {"destination_country", fDestinationCountry},
+		{"status", fStatus}, {"carrier_status", fCarrierStatus}, {"description", fDescription},
+		{"occurred_at", fOccurredAt}, {"location", fLocation}, {"promised_at", fPromisedAt}, {"merchant", fMerchant}}
+	locationKeys = [...]keyName{{"country", fLocCountry}, {"city", fLocCity}, {"postal_code", fLocPostalCode},
+		{"lat", fLat}, {"lon", fLon}}
+)
+
+// open enters the array or object whose bracket is at d.pos.
+func (d *eventDecoder) open() *InvalidError {
+	d.depth++
+	if d.depth > maxJSONDepth {
+		return d.syntax("arrays and objects nested too deep")
+	}
+	d.pos++
+	return nil
+}
+
+// colon reads the : between a key and its value, and the space around it.
+func (d *eventDecoder) colon() *InvalidError {
+	d.skipSpace()
+	if d.pos >= len(d.b) || d.b[d.pos] != ':' {
+		return d.syntax("want : after an object key")
+	}
+	d.pos++
+	d.skipSpace()
+	return nil
+}
+
+func (d *eventDecoder) stringValue(f int) *InvalidError {
+	if d.pos < len(d.b) {
+		switch d.b[d.pos] {
+		case '"':
+			d.pos++
+			start := d.pos
+			flags, err := d.scanString()
+			if err != nil {
+				return err
+			}
+			d.str[f] = rawString{start: start, end: d.pos - 1, slow: flags&strSlow != 0, set: true}
+			if flags != 0 {
+				d.odd = true
+			}
+			return nil
+		case 'n':
+			// null leaves a string as it was.
+			return d.literal("null")
+		}
+	}
+	return d.wrongType(f, "a string")
+}
+
+func (d *eventDecoder) locationValue() *InvalidError {
+	if d.pos < len(d.b) {
+		switch d.b[d.pos] {
+		case '{':
+			if !d.loc {
+				// A second location object is merged into the first.
+				d.loc = true
+				d.str[fLocCountry], d.str[fLocCity], d.str[fLocPostalCode] = rawString{}, rawString{}, rawString{}
+				d.hasLat, d.hasLon = false, false
+			}
+			return d.object(true)
+		case 'n':
+			d.loc = false
+			return d.literal("null")
+		}
+	}
+	return d.wrongType(fLocation, "an object")
+}
+
+func (d *eventDecoder) numberValue(v *float64, has *bool, f int) *InvalidError {
+	if d.pos < len(d.b) {
+		switch c := d.b[d.pos]; {
+		case c == '-' || c >= '0' && c <= '9':
+			start := d.pos
+			if err := d.scanNumber(); err != nil {
+				return err
+			}
+			x, ok := parseSimpleFloat(d.b[start:d.pos])
+			var err error
+			if !ok {
+				x, err = strconv.ParseFloat(string(d.b[start:d.pos]), 64)
+			}
+			if err != nil {
+				if d.saved == nil {
+					d.saved = invalid(ReasonMalformed, "", "cannot parse JSON: %s: number %s is out of range", fieldNames[f], d.b[start:d.pos])
+				}
+				return nil
+			}
+			*v, *has = x, true
+			return nil
+		case c == 'n':
+			*has = false
+			return d.literal("null")
+		}
+	}
+	return d.wrongType(f, "a number")
+}
+
+// wrongType saves the error of a value of the wrong JSON type for field f and
+// skips the value.
+func (d *eventDecoder) wrongType(f int, want string) *InvalidError {
+	if d.pos >= len(d.b) {
+		return d.syntax("unexpected end of input, want a value")
+	}
+	c := d.b[d.pos]
+	if err := d.skipValue(); err != nil {
+		return err
+	}
+	if d.saved == nil {
+		d.saved = invalid(ReasonMalformed, "", "cannot parse JSON: %s is %s, want %s", fieldNames[f], kindOf(c), want)
+	}
+	return nil
+}
+
+func kindOf(c byte) string {
+	switch c {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// skipValue checks the syntax of the value at d.pos and moves past it.
+func (d *eventDecoder) skipValue() *InvalidError {
+	var arrays [maxJSONDepth/64 + 1]uint64 // bit per open container: 1 if an array
+	base := d.depth
+	for {
+		// A value is due.
+		if d.pos >= len(d.b) {
+			return d.syntax("unexpected end of input, want a value")
+		}
+		switch c := d.b[d.pos]; c {
+		case '{', '[':
+			if err := d.open(); err != nil {
+				return err
+			}
+			k := d.depth - base - 1
+			d.skipSpace()
+			if c == '[' {
+				arrays[k/64] |= 1 << (k % 64)
+				if d.pos < len(d.b) && d.b[d.pos] == ']' {
+					d.pos++
+					d.depth--
+					break
+				}
+				continue
+			}
+			arrays[k/64] &^= 1 << (k % 64)
+			if d.pos < len(d.b) && d.b[d.pos] == '}' {
+				d.pos++
+				d.depth--
+				break
+			}
+			if err := d.skipKey(); err != nil {
+				return err
+			}
+			continue
+		case '"':
+			d.pos++
+			if _, err := d.scanString(); err != nil {
+				return err
+			}
+		case 't':
+			if err := d.literal("true"); err != nil {
+				return err
+			}
+		case 'f':
+			if err := d.literal("false"); err != nil {
+				return err
+			}
+		case 'n':
+			if err := d.literal("null"); err != nil {
+				return err
+			}
+		default:
+			if c != '-' && (c < '0' || c > '9') {
+				return d.syntax("want a value")
+			}
+			if err := d.scanNumber(); err != nil {
+				return err
+			}
+		}
+		// A value ended: close containers until one wants another value.
+	next:
+		for {
+			if d.depth == base {
+				return nil
+			}
+			d.skipSpace()
+			if d.pos >= len(d.b) {
+				return d.syntax("unexpected end of input in an array or object")
+			}
+			k := d.depth - base - 1
+			isArray := arrays[k/64]&(1<<(k%64)) != 0
+			switch c := d.b[d.pos]; {
+			case c == ',':
+				d.pos++
+				d.skipSpace()
+				if !isArray {
+					if err := d.skipKey(); err != nil {
+						return err
+					}
+				}
+				break next
+			case c == ']' && isArray, c == '}' && !isArray:
+				d.pos++
+				d.depth--
+			default:
+				return d.syntax("want , or the end of the array or object")
+			}
+		}
+	}
+}
+
+// skipKey moves past a key and its colon.
+func (d *eventDecoder) skipKey() *InvalidError {
+	if d.pos >= len(d.b) || d.b[d.pos] != '"' {
+		return d.syntax("want a string key")
+	}
+	d.pos++
+	if _, err := d.scanString(); err != nil {
+		return err
+	}
+	return d.colon()
+}
+
+// strPlain marks the bytes a string holds as they are and that need no
+// further look: printable ASCII other than the quote and the backslash.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// notPlain returns the high bit set in every byte of x that is not strPlain,
+// and maybe in bytes after it (never before).
+func notPlain(x uint64) uint64 {
+	return (x | (x - lsb*0x20) | ((x ^ lsb*'"') - lsb) | ((x ^ lsb*'\\') - lsb) | ((x ^ lsb*0x7f) - lsb)) & msb
+}
+
+// What scanString found in a string.
+const (
+	strSlow = 1 << iota // escapes or invalid UTF-8: needs unquoting
+	strDEL              // the control character DEL, which JSON allows raw
+)
+
+// scanString moves past the string whose opening quote lies just before
+// d.pos, and the closing quote.
+func (d *eventDecoder) scanString() (flags uint8, err *InvalidError) {
+	b := d.b
+	i := d.pos
+	for {
+		// Skip plain bytes, eight at a time.
+		for i+8 <= len(b) {
+			m := notPlain(binary.LittleEndian.Uint64(b[i:]))
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && strPlain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		switch c := b[i]; {
+		case c == '"':
+			d.pos = i + 1
+			return flags, nil
+		case c == '\\':
+			flags |= strSlow
+			if i+1 >= len(b) {
+				d.pos = i + 1
+				return 0, d.syntax("unexpected end of input in a string")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for j := i + 2; j < i+6; j++ {
+					if j >= len(b) {
+						d.pos = j
+						return 0, d.syntax("unexpected end of input in a string")
+					}
+					if !isHex(b[j]) {
+						d.pos = j
+						return 0, d.syntax("invalid \\u escape in a string")
+					}
+				}
+				i += 6
+			default:
+				d.pos = i + 1
+				return 0, d.syntax("invalid escape in a string")
+			}
+		case c < 0x20:
+			d.pos = i
+			return 0, d.syntax("control character in a string")
+		case c == 0x7f:
+			flags |= strDEL
+			i++
+		default:
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				flags |= strSlow
+			}
+			i += n
+		}
+	}
+	d.pos = i
+	return 0, d.syntax("unexpected end of input in a string")
+}
+
+// float64pow10 are the powers of ten that float64 holds exactly.
+var float64pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+	1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseSimpleFloat converts a JSON number of at most 15 digits and no
+// exponent, as coordinates are, exactly as strconv.ParseFloat does: both the
+// digits and the power of ten are exact in a float64, so their quotient is
+// the correctly rounded value. ok is false for other numbers.
+func parseSimpleFloat(b []byte) (f float64, ok bool) {
+	i, neg := 0, false
+	if i < len(b) && b[i] == '-' {
+		i, neg = 1, true
+	}
+	var mant uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f = float64(mant) / float64pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// scanNumber moves past the JSON number at d.pos.
+func (d *eventDecoder) scanNumber() *InvalidError {
+	b, i := d.b, d.pos
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i++
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		d.pos = i
+		return d.syntax("invalid number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			d.pos = i
+			return d.syntax("invalid number: want a digit after the decimal point")
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			d.pos = i
+			return d.syntax("invalid number: want a digit in the exponent")
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	d.pos = i
+	return nil
+}
+
+// literal moves past lit (true, false or null), which must be at d.pos.
+func (d *eventDecoder) literal(lit string) *InvalidError {
+	end := d.pos + len(lit)
+	if end > len(d.b) || string(d.b[d.pos:end]) != lit {
+		return d.syntax("invalid literal, want " + lit)
+	}
+	d.pos = end
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+func (d *eventDecoder) skipSpace() {
+	if d.pos < len(d.b) && d.b[d.pos] > ' ' {
+		return
+	}
+	d.skipSpaceSlow()
+}
+
+func (d *eventDecoder) skipSpaceSlow() {
+	for d.pos < len(d.b) && isSpace(d.b[d.pos]) {
+		d.pos++
+	}
+}
+
+func (d *eventDecoder) syntax(what string) *InvalidError {
+	if d.pos >= len(d.b) {
+		return invalid(ReasonMalformed, "", "cannot parse JSON: %s (at the end, offset %d)", what, d.pos)
+	}
+	return invalid(ReasonMalformed, "", "cannot parse JSON: %s at offset %d (%q)", what, d.pos, d.b[d.pos])
+}
+
+// lookupField returns the field that key (raw, between the quotes) sets, or
+// fUnknown. Like encoding/json it tries the exact name first and then the
+// name under Unicode simple case folding.
+func lookupField(key []byte, slow, inLocation bool) int {
+	if !slow {
+		if f := exactField(key, inLocation); f != fUnknown {
+			return f
+		}
+	}
+	var kb, fb [64]byte
+	k := unquote(kb[:0], key, slow)
+	folded := appendFoldedName(fb[:0], k)
+	if inLocation {
+		switch string(folded) {
+		case "COUNTRY":
+			return fLocCountry
+		case "CITY":
+			return fLocCity
+		case "POSTAL_CODE":
+			return fLocPostalCode
+		case "LAT":
+			return fLat
+		case "LON":
+			return fLon
+		}
+		return fUnknown
+	}
+	switch string(folded) {
+	case "EVENT_ID":
+		return fEventID
+	case "TRACKING_NUMBER":
+		return fTrackingNumber
+	case "CARRIER":
+		return fCarrier
+	case "SERVICE":
+		return fService
+	case "ORIGIN_COUNTRY":
+		return fOriginCountry
+	case "DESTINATION_COUNTRY":
+		return fDestinationCountry
+	case "STATUS":
+		return fStatus
+	case "CARRIER_STATUS":
+		return fCarrierStatus
+	case "DESCRIPTION":
+		return fDescription
+	case "OCCURRED_AT":
+		return fOccurredAt
+	case "LOCATION":
+		return fLocation
+	case "PROMISED_AT":
+		return fPromisedAt
+	case "MERCHANT":
+		return fMerchant
+	}
+	return fUnknown
+}
+
+func exactField(key []byte, inLocation bool) int {
+	if inLocation {
+		switch string(key) {
+		case "country":
+			return fLocCountry
+		case "city":
+			return fLocCity
+		case "postal_code":
+			return fLocPostalCode
+		case "lat":
+			return fLat
+		case "lon":
+			return fLon
+		}
+		return fUnknown
+	}
+	switch string(key) {
+	case "event_id":
+		return fEventID
+	case "tracking_number":
+		return fTrackingNumber
+	case "carrier":
+		return fCarrier
+	case "service":
+		return fService
+	case "origin_country":
+		return fOriginCountry
+	case "destination_country":
+		return fDestinationCountry
+	case "status":
+		return fStatus
+	case "carrier_status":
+		return fCarrierStatus
+	case "description":
+		return fDescription
+	case "occurred_at":
+		return fOccurredAt
+	case "location":
+		return fLocation
+	case "promised_at":
+		return fPromisedAt
+	case "merchant":
+		return fMerchant
+	}
+	return fUnknown
+}
+
+// appendFoldedName is encoding/json's: ASCII letters in upper case, other
+// runes as the smallest rune of their simple folding orbit.
+func appendFoldedName(out, in []byte) []byte {
+	for i := 0; i < len(in); {
+		if c := in[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(in[i:])
+		out = utf8.AppendRune(out, foldRune(r))
+		i += n
+	}
+	return out
+}
+
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
+}
+
+// unquote appends the string s (the bytes between the quotes, already
+// checked by scanString) to dst; slow says s has escapes or invalid UTF-8.
+// It follows encoding/json: invalid UTF-8 and unpaired surrogates become
+// U+FFFD.
+func unquote(dst, s []byte, slow bool) []byte {
+	if !slow {
+		return append(dst, s...)
+	}
+	for r := 0; r < len(s); {
+		c := s[r]
+		switch {
+		case c == '\\':
+			switch e := s[r+1]; e {
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			case 'u':
+				rr := getu4(s[r:])
+				r += 6
+				if utf16.IsSurrogate(rr) {
+					if dec := utf16.DecodeRune(rr, getu4(s[r:])); dec != unicode.ReplacementChar {
+						r += 6
+						dst = utf8.AppendRune(dst, dec)
+						continue
+					}
+					rr = unicode.ReplacementChar
+				}
+				dst = utf8.AppendRune(dst, rr)
+				continue
+			default: // " \ /
+				dst = append(dst, e)
+			}
+			r += 2
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			r++
+		default:
+			rr, n := utf8.DecodeRune(s[r:])
+			dst = utf8.AppendRune(dst, rr)
+			r += n
+		}
+	}
+	return dst
+}
+
+// getu4 decodes \uXXXX at the start of s, or returns -1.
+func getu4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c = c - '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}
+
+// wire fills w from the decoded fields, allocating their strings.
+func (d *eventDecoder) wire(w *wireEvent) {
+	// The strings that need no unquoting share one allocation, but the
+	// tracking number gets its own (see the top of this file).
+	var s [numStrFields]string
+	var ends [numStrFields]int
+	slow := false
+	n := 0
+	for f := range d.str {
+		r := &d.str[f]
+		switch {
+		case !r.set:
+		case f == fTrackingNumber && r.slow:
+			s[f] = string(unquote(nil, d.b[r.start:r.end], true))
+		case f == fTrackingNumber:
+			s[f] = string(d.b[r.start:r.end])
+		case r.slow:
+			slow = true
+		default:
+			n += r.end - r.start
+			ends[f] = n
+		}
+	}
+	if n > 0 {
+		var sb strings.Builder
+		sb.Grow(n)
+		for f := range d.str {
+			if r := &d.str[f]; r.set && !r.slow && f != fTrackingNumber {
+				sb.Write(d.b[r.start:r.end])
+			}
+		}
+		all := sb.String()
+		prev := 0
+		for f := range d.str {
+			if r := &d.str[f]; r.set && !r.slow && f != fTrackingNumber {
+				s[f] = all[prev:ends[f]]
+				prev = ends[f]
+			}
+		}
+	}
+	if slow {
+		d.unquoteAll(&s)
+	}
+	*w = wireEvent{
+		EventID:            s[fEventID],
+		TrackingNumber:     s[fTrackingNumber],
+		Carrier:            s[fCarrier],
+		Service:            s[fService],
+		OriginCountry:      s[fOriginCountry],
+		DestinationCountry: s[fDestinationCountry],
+		Status:             s[fStatus],
+		CarrierStatus:      s[fCarrierStatus],
+		Description:        s[fDescription],
+		OccurredAt:         s[fOccurredAt],
+		PromisedAt:         s[fPromisedAt],
+		Merchant:           s[fMerchant],
+	}
+	if d.loc {
+		lb := &locationBlock{loc: Location{Country: s[fLocCountry], City: s[fLocCity], PostalCode: s[fLocPostalCode]}}
+		if d.hasLat {
+			lb.lat = d.lat
+			lb.loc.Lat = &lb.lat
+		}
+		if d.hasLon {
+			lb.lon = d.lon
+			lb.loc.Lon = &lb.lon
+		}
+		w.Location = &lb.loc
+	}
+}
+
+// unquoteAll sets the strings with escapes or invalid UTF-8, sharing one
+// allocation.
+func (d *eventDecoder) unquoteAll(s *[numStrFields]string) {
+	var ends [numStrFields]int
+	var buf []byte
+	for f := range d.str {
+		if r := &d.str[f]; r.set && r.slow && f != fTrackingNumber {
+			buf = unquote(buf, d.b[r.start:r.end], true)
+			ends[f] = len(buf)
+		}
+	}
+	all := string(buf)
+	prev := 0
+	for f := range d.str {
+		if r := &d.str[f]; r.set && r.slow && f != fTrackingNumber {
+			s[f] = all[prev:ends[f]]
+			prev = ends[f]
+		}
+	}
+}
+
+// fastEvent does what w.event does when all is well and no string holds
+// escapes, invalid UTF-8 or DEL, checking the rules of Validate in a cheaper
+// way: then the length of a string in bytes bounds its length in characters
+// from above, and it holds no control character. It returns false when any
+// rule fails; w.event then says which.
+func fastEvent(w *wireEvent, now time.Time) (Event, bool) {
+	st, err := ParseStatus(w.Status)
+	if err != nil || w.OccurredAt == "" {
+		return Event{}, false
+	}
+	occurred, ok := parseTimeUTC(w.OccurredAt)
+	if !ok {
+		return Event{}, false
+	}
+	var promised time.Time
+	if w.PromisedAt != "" {
+		if promised, ok = parseTimeUTC(w.PromisedAt); !ok {
+			return Event{}, false
+		}
+	}
+	e := Event{
+		EventID:            w.EventID,
+		TrackingNumber:     w.TrackingNumber,
+		Carrier:            w.Carrier,
+		Service:            w.Service,
+		OriginCountry:      w.OriginCountry,
+		DestinationCountry: w.DestinationCountry,
+		Status:             st,
+		CarrierStatus:      w.CarrierStatus,
+		Description:        w.Description,
+		OccurredAt:         occurred,
+		Location:           w.Location,
+		PromisedAt:         promised,
+		Merchant:           w.Merchant,
+	}
+	ok = textOK(e.EventID, 1, 128) && textOK(e.TrackingNumber, 1, 64) &&
+		e.Carrier != "" && isCarrierCode(e.Carrier) && e.Status.Valid() &&
+		(e.OriginCountry == "" || isCountry(e.OriginCountry)) &&
+		(e.DestinationCountry == "" || isCountry(e.DestinationCountry)) &&
+		!e.OccurredAt.IsZero() && !e.OccurredAt.Before(minTime) &&
+		(now.IsZero() || !e.OccurredAt.After(now.Add(MaxFutureSkew))) &&
+		(e.PromisedAt.IsZero() || !e.PromisedAt.Before(minTime)) &&
+		textOK(e.Service, 0, 32) && textOK(e.CarrierStatus, 0, 128) &&
+		textOK(e.Description, 0, 1024) && textOK(e.Merchant, 0, 64)
+	if l := e.Location; ok && l != nil {
+		ok = (l.Country == "" || isCountry(l.Country)) &&
+			(l.Lat == nil || !(*l.Lat < -90 || *l.Lat > 90)) &&
+			(l.Lon == nil || !(*l.Lon < -180 || *l.Lon > 180)) &&
+			textOK(l.City, 0, 128) && textOK(l.PostalCode, 0, 32)
+	}
+	return e, ok
+}
+
+// textOK is checkText for a valid UTF-8 string without control characters.
+func textOK(v string, minLen, maxLen int) bool {
+	return len(v) >= minLen && (len(v) <= maxLen || utf8.RuneCountInString(v) <= maxLen)
+}
+
+// parseTimeUTC is parseTime without the error: time.Parse(time.RFC3339Nano,
+// s) in UTC. It does the work itself for the usual form
+// 2006-01-02T15:04:05Z, accepting the same times as time.Parse.
+func parseTimeUTC(s string) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		return t.UTC(), err == nil
+	}
+	ok := true
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(s[0:4]), num(s[5:7]), num(s[8:10])
+	hour, minute, sec := num(s[11:13]), num(s[14:16]), num(s[17:19])
+	if !ok || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard
+	// Hinnant's days_from_civil).
+	y := year
+	if month <= 2 {
+		y--
+	}
+	era := y / 400 // y >= -1, and y = -1 is handled by the floor below
+	if y < 0 {
+		era = -1
+	}
+	yoe := y - era*400
+	mp := (month + 9) % 12
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), 0).UTC(), true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
