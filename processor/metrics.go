@@ -16,7 +16,7 @@ type Metrics struct {
 	consumed, applied, unchanged, shipments, restored atomic.Int64
 	written, deadLettered, commits, commitErrors      atomic.Int64
 	retries, owners                                   atomic.Int64
-	flushNanos, flushes                               atomic.Int64
+	flushNanos, flushes, inserts                      atomic.Int64
 
 	mu       sync.Mutex
 	rejected map[schemas.Reason]int64
@@ -50,6 +50,7 @@ type Snapshot struct {
 	Retries      int64                    `json:"retries"`
 	Owners       int64                    `json:"owners"` // partitions owned right now
 	Flushes      int64                    `json:"flushes"`
+	Inserts      int64                    `json:"inserts"` // storage writes, each merging several flushes
 	FlushTime    time.Duration            `json:"flush_time_ns"`
 }
 
@@ -59,7 +60,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		Consumed: m.consumed.Load(), Applied: m.applied.Load(), Unchanged: m.unchanged.Load(),
 		Shipments: m.shipments.Load(), Restored: m.restored.Load(), Written: m.written.Load(),
 		DeadLettered: m.deadLettered.Load(), Commits: m.commits.Load(), CommitErrors: m.commitErrors.Load(),
-		Retries: m.retries.Load(), Owners: m.owners.Load(), Flushes: m.flushes.Load(),
+		Retries: m.retries.Load(), Owners: m.owners.Load(), Flushes: m.flushes.Load(), Inserts: m.inserts.Load(),
 		FlushTime: time.Duration(m.flushNanos.Load()),
 		Rejected:  map[schemas.Reason]int64{},
 	}

@@ -2,7 +2,6 @@ package processor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -56,7 +55,7 @@ func (o *owner) run(ctx, gctx context.Context) {
 	m.owners.Add(1)
 	defer m.owners.Add(-1)
 	began := time.Now()
-	if err := o.retry(gctx, "restore state", func(ctx context.Context) error {
+	if err := o.p.retry(gctx, "restore state", func(ctx context.Context) error {
 		clear(o.state)
 		return o.p.sink.Restore(ctx, o.partition, func(tn string, st analytics.Shipment) {
 			o.state[tn] = &entry{Shipment: st}
@@ -207,17 +206,16 @@ func (o *owner) flush(ctx context.Context) bool {
 			e := o.state[tn]
 			facts = append(facts, Fact{TrackingNumber: tn, Partition: o.partition, State: e.Shipment})
 		}
-		if err := o.retry(ctx, "write facts", func(ctx context.Context) error { return o.p.sink.WriteFacts(ctx, facts) }); err != nil {
+		if err := o.p.writer.write(ctx, o.partition, facts); err != nil {
 			return false
 		}
 		for _, tn := range o.dirty {
 			o.state[tn].dirty = false
 		}
-		m.written.Add(int64(len(facts)))
 		o.dirty = o.dirty[:0]
 	}
 	if len(o.dlq) > 0 {
-		if err := o.retry(ctx, "write dead letters", func(ctx context.Context) error { return o.p.dlq.WriteMessages(ctx, o.dlq...) }); err != nil {
+		if err := o.p.retry(ctx, "write dead letters", func(ctx context.Context) error { return o.p.dlq.WriteMessages(ctx, o.dlq...) }); err != nil {
 			return false
 		}
 		m.deadLettered.Add(int64(len(o.dlq)))
@@ -247,35 +245,5 @@ func (o *owner) final(ctx context.Context) {
 	defer cancel()
 	if o.flush(fctx) && o.next >= 0 {
 		o.log("partition released", "committed", o.committed, "shipments", len(o.state))
-	}
-}
-
-// retry calls fn until it succeeds, ctx ends or fn fails permanently, backing
-// off exponentially. While it waits nothing is fetched, which is the
-// processor's backpressure on a slow or absent sink.
-func (o *owner) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	backoff := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := fn(ctx)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, ErrPermanent) {
-			o.p.fail(fmt.Errorf("cannot %s for partition %d: %w", what, o.partition, err))
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		o.p.metrics.retries.Add(1)
-		o.p.cfg.Log.Warn("retrying after failure", "what", what, "partition", o.partition, "attempt", attempt, "backoff", backoff, "err", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		backoff = min(backoff*2, o.p.cfg.MaxBackoff)
 	}
 }

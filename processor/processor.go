@@ -50,7 +50,10 @@ type Config struct {
 	DLQTopic      string        // defaults to "shiplens.dlq"
 	FlushInterval time.Duration // longest time a change waits before it is written; defaults to 500ms
 	FlushSize     int           // changed shipments that force a write; defaults to 50000
-	MaxBackoff    time.Duration // longest wait between retries of a failed write; defaults to 10s
+	// WriteDelay is how long the shared writer waits after a partition's
+	// request for the others', to merge them into one insert; defaults to 100ms.
+	WriteDelay time.Duration
+	MaxBackoff time.Duration // longest wait between retries of a failed write; defaults to 10s
 	// SessionTimeout is how long the group waits for a silent member before
 	// it moves its partitions; defaults to 10s.
 	SessionTimeout time.Duration
@@ -76,6 +79,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FlushSize <= 0 {
 		c.FlushSize = 50000
+	}
+	if c.WriteDelay <= 0 {
+		c.WriteDelay = 100 * time.Millisecond
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = 10 * time.Second
@@ -109,6 +115,7 @@ type Processor struct {
 	cfg     Config
 	sink    Sink
 	dlq     *kafka.Writer
+	writer  *writer
 	metrics *Metrics
 
 	failOnce sync.Once
@@ -122,7 +129,7 @@ func New(cfg Config, sink Sink) (*Processor, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &Processor{
+	p := &Processor{
 		cfg:     cfg,
 		sink:    sink,
 		metrics: newMetrics(),
@@ -134,7 +141,9 @@ func New(cfg Config, sink Sink) (*Processor, error) {
 			BatchTimeout: 5 * time.Millisecond,
 			MaxAttempts:  5,
 		},
-	}, nil
+	}
+	p.writer = &writer{p: p, reqs: make(chan writeReq)}
+	return p, nil
 }
 
 // Metrics returns the processor's counters.
@@ -166,6 +175,11 @@ func (p *Processor) Run(ctx context.Context) error {
 		return fmt.Errorf("cannot join consumer group %s: %w", p.cfg.Group, err)
 	}
 	defer p.dlq.Close()
+	// The writer outlives the group: owners' final flushes go through it.
+	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); p.writer.run(wctx) }()
+	defer func() { stopWriter(); <-writerDone }()
 	// Closing the group ends the current generation, whose owners flush and
 	// commit before Close returns.
 	stop := context.AfterFunc(ctx, func() { group.Close() })

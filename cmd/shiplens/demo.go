@@ -161,6 +161,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	s := p.Metrics().Snapshot()
 	say("processed %d messages in %s (%.0f events/s end to end): %d changed a shipment, %d were duplicates or no-ops, %d rejected",
 		s.Consumed, procTime.Round(time.Millisecond), float64(s.Consumed)/procTime.Seconds(), s.Applied, s.Unchanged, s.RejectedTotal())
+	say("wrote %d shipment versions to ClickHouse in %d inserts", s.Written, s.Inserts)
 
 	// Scorecard over every delivery day of the workload.
 	q := chstore.ScorecardQuery{From: gcfg.Start, To: gcfg.Start.Add(gcfg.Span + 180*24*time.Hour)}

@@ -52,7 +52,9 @@ func TestParseAddr(t *testing.T) {
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // newStore migrates a fresh database and opens it.
-func newStore(t *testing.T) *Store {
+func newStore(t *testing.T) *Store { return newStoreB(t) }
+
+func newStoreB(t testing.TB) *Store {
 	t.Helper()
 	addr, db := chtest.DB(t)
 	ctx := context.Background()

@@ -1,0 +1,30 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/shiplens/shiplens/processor"
+)
+
+// BenchmarkWriteFacts measures one batch insert of 1000 shipment facts into
+// a real ClickHouse server.
+func BenchmarkWriteFacts(b *testing.B) {
+	s := newStoreB(b)
+	base := sampleFacts()
+	facts := make([]processor.Fact, benchRows)
+	for i := range facts {
+		facts[i] = base[i%len(base)]
+		facts[i].TrackingNumber = fmt.Sprintf("T%06d", i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.WriteFacts(context.Background(), facts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(facts))/b.Elapsed().Seconds(), "rows/s")
+}
+
+const benchRows = 10000
