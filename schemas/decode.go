@@ -1028,7 +1028,8 @@ func (d *eventDecoder) wire(w *wireEvent) {
 // allocation.
 func (d *eventDecoder) unquoteAll(s *[numStrFields]string) {
 	var ends [numStrFields]int
-	var buf []byte
+	var scratch [512]byte
+	buf := scratch[:0]
 	for f := range d.str {
 		if r := &d.str[f]; r.set && r.slow && f != fTrackingNumber {
 			buf = unquote(buf, d.b[r.start:r.end], true)

@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,3 +31,9 @@ func benchmarkDecode(b *testing.B, decode func([]byte, time.Time) (Event, error)
 func BenchmarkDecode(b *testing.B) { benchmarkDecode(b, Decode, typicalEvent) }
 
 func BenchmarkDecodeStd(b *testing.B) { benchmarkDecode(b, decodeStd, typicalEvent) }
+
+// BenchmarkDecodeEscaped decodes the typical event as a producer that escapes
+// all non-ASCII text writes it (Python's json.dumps does by default).
+func BenchmarkDecodeEscaped(b *testing.B) {
+	benchmarkDecode(b, Decode, strings.NewReplacer("Sort", `S\u00f6rt`, "Midlands", `Midl\u00e4nds`).Replace(typicalEvent))
+}

@@ -166,7 +166,11 @@ func (w *wireEvent) event(now time.Time) (Event, error) {
 	return e, nil
 }
 
-var minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	// maxTime keeps times within what RFC 3339 (four-digit years) can write.
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+)
 
 func parseTime(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
@@ -208,6 +212,12 @@ func (e *Event) Validate(now time.Time) error {
 	if !now.IsZero() && e.OccurredAt.After(now.Add(MaxFutureSkew)) {
 		return invalid(ReasonFutureTime, "occurred_at", "%s is more than %s in the future", e.OccurredAt.Format(time.RFC3339), MaxFutureSkew)
 	}
+	if e.OccurredAt.After(maxTime) {
+		return invalid(ReasonBadTimestamp, "occurred_at", "%s is after 9999-12-31", e.OccurredAt.Format(time.RFC3339))
+	}
+	if !e.PromisedAt.IsZero() && e.PromisedAt.After(maxTime) {
+		return invalid(ReasonBadTimestamp, "promised_at", "%s is after 9999-12-31", e.PromisedAt.Format(time.RFC3339))
+	}
 	if !e.PromisedAt.IsZero() && e.PromisedAt.Before(minTime) {
 		return invalid(ReasonBadTimestamp, "promised_at", "%s is before 2000-01-01", e.PromisedAt.Format(time.RFC3339))
 	}
@@ -225,10 +235,10 @@ func (e *Event) Validate(now time.Time) error {
 		if l.Country != "" && !isCountry(l.Country) {
 			return invalid(ReasonInvalidField, "location.country", "%q is not an upper-case ISO 3166-1 alpha-2 code", l.Country)
 		}
-		if l.Lat != nil && (*l.Lat < -90 || *l.Lat > 90) {
+		if l.Lat != nil && !(*l.Lat >= -90 && *l.Lat <= 90) { // also rejects NaN
 			return invalid(ReasonInvalidField, "location.lat", "%g is outside [-90, 90]", *l.Lat)
 		}
-		if l.Lon != nil && (*l.Lon < -180 || *l.Lon > 180) {
+		if l.Lon != nil && !(*l.Lon >= -180 && *l.Lon <= 180) {
 			return invalid(ReasonInvalidField, "location.lon", "%g is outside [-180, 180]", *l.Lon)
 		}
 		if err := checkText("location.city", l.City, 0, 128); err != nil {

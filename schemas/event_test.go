@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +183,27 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("unstable encoding:\n%s\n%s", out, out2)
 		}
 	})
+}
+
+func TestValidateRejectsUnwritableValues(t *testing.T) {
+	e, err := Decode([]byte(good), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := math.NaN()
+	bad := e
+	bad.Location = &Location{Lat: &nan}
+	if err := bad.Validate(now); err == nil {
+		t.Error("NaN latitude accepted")
+	}
+	bad = e
+	bad.PromisedAt = time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := bad.Validate(now); err == nil {
+		t.Error("promised_at in year 12000 accepted")
+	}
+	bad = e
+	bad.OccurredAt = time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := bad.Validate(time.Time{}); err == nil {
+		t.Error("occurred_at in year 12000 accepted without a clock")
+	}
 }

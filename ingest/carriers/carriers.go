@@ -19,7 +19,8 @@ type Adapter interface {
 	Name() string
 	// Parse reads one payload. now is the receiver's clock; events more
 	// than a day past it are rejected as problems. The error, a
-	// *PayloadError, is for payloads that cannot be read at all.
+	// *PayloadError, is for payloads that cannot be read at all (or, for
+	// CSV, an invalid configuration).
 	Parse(payload []byte, now time.Time) (Result, error)
 }
 

@@ -31,6 +31,10 @@
 // of the canonical taxonomy; a specific code is never overridden by text.
 // Unknown codes fall back to the text; a scan neither reveals becomes an
 // unknown_status Problem, so the table can be extended rather than guessed.
+// (Australia Post scans have no code at all, and 17TRACK lists plain transit
+// scans without a milestone; for those two, unrecognised text is in_transit.)
+// Export customs never becomes a customs status: customs_dwell measures
+// import clearance.
 //
 // # Identity
 //

@@ -9,7 +9,7 @@ package carriers
 //   - Customs: customs_clearance when import clearance is under way,
 //     customs_held when customs stops the parcel (inspection, documents,
 //     duties), customs_released when it lets it go. Export customs is
-//     ordinary transit (see classifyText), so it never opens a customs dwell.
+//     ordinary transit (see exportCustoms), so it never opens a customs dwell.
 //   - A failed delivery attempt (nobody home, refused, no access) is
 //     delivery_failed; an address that cannot be served, loss, damage,
 //     delay, cancellation are exception; returning and returned to sender
