@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -70,7 +71,7 @@ func composeServices(t *testing.T) map[string]*service {
 // and, through the tools service, a report.
 func TestComposeCommands(t *testing.T) {
 	svcs := composeServices(t)
-	for _, name := range []string{"kafka", "clickhouse", "migrate", "processor", "generate", "shiplens"} {
+	for _, name := range []string{"kafka", "clickhouse", "migrate", "processor", "serve", "generate", "shiplens"} {
 		if svcs[name] == nil {
 			t.Fatalf("docker-compose.yml has no service %s", name)
 		}
@@ -86,6 +87,10 @@ func TestComposeCommands(t *testing.T) {
 		for k, v := range s.env {
 			if !strings.HasPrefix(k, "SHIPLENS_") {
 				t.Fatalf("service %s sets %s, which shiplens does not read", s.name, k)
+			}
+			if inner, ok := strings.CutPrefix(v, "${"); ok { // ${VAR:-default}: compose interpolation
+				_, def, _ := strings.Cut(strings.TrimSuffix(inner, "}"), ":-")
+				v = def
 			}
 			t.Setenv(k, hosts.Replace(v))
 		}
@@ -135,6 +140,29 @@ func TestComposeCommands(t *testing.T) {
 	wg.Wait()
 	if code != 0 {
 		t.Fatalf("processor: exit %d\n%s", code, perr.String())
+	}
+
+	// The ingestion API starts with its compose command and answers /healthz.
+	serve := svcs["serve"]
+	setEnv(serve)
+	listen := freeAddr(t)
+	cmdline := append([]string(nil), serve.command...)
+	for i, a := range cmdline {
+		if a == "0.0.0.0:8080" {
+			cmdline[i] = listen
+		}
+	}
+	stopServe := background(t, cmdline...)
+	waitFor(t, "serve to answer /healthz", func() bool {
+		res, err := http.Get("http://" + listen + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	if code, errs := stopServe(); code != 0 {
+		t.Fatalf("serve: exit %d: %s", code, errs)
 	}
 
 	code, out, errs := runService(svcs["shiplens"], "report", "carriers", "--from", "2026-09-01", "--to", "2027-03-01", "--format", "json")
