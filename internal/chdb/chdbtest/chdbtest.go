@@ -14,8 +14,6 @@
 package chdbtest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -27,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/shiplens/shiplens/internal/chdb"
+	"github.com/shiplens/shiplens/internal/testenv"
 )
 
 // dirPrefix starts the name of every data dir this package creates; the
@@ -92,33 +91,11 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// InCI reports whether the CI environment variable says this is a CI run.
-func InCI() bool {
-	ci, _ := strconv.ParseBool(os.Getenv("CI"))
-	return ci
-}
+// InCI reports whether this is a CI run (see testenv.InCI).
+func InCI() bool { return testenv.InCI() }
 
-// UniqueName returns an identifier safe for ClickHouse, derived from t's
-// name and made unique with random bytes.
-func UniqueName(t testing.TB) string {
-	var b strings.Builder
-	b.WriteString("t_")
-	for _, r := range strings.ToLower(t.Name()) {
-		if b.Len() >= 40 {
-			break
-		}
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	b.WriteByte('_')
-	b.WriteString(hex.EncodeToString(rnd[:]))
-	return b.String()
-}
+// UniqueName returns a unique identifier safe for ClickHouse (see testenv.UniqueName).
+func UniqueName(t testing.TB) string { return testenv.UniqueName(t) }
 
 func open() {
 	lib, err := chdb.Find()

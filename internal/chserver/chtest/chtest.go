@@ -17,13 +17,9 @@ package chtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +27,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/shiplens/shiplens/internal/chserver"
+	"github.com/shiplens/shiplens/internal/testenv"
 )
 
 // EnvAddr names the environment variable holding the native-protocol address
@@ -147,34 +144,11 @@ func Stop() error {
 	return srv.Stop()
 }
 
-// InCI reports whether the CI environment variable says this is a CI run.
-func InCI() bool {
-	ci, _ := strconv.ParseBool(os.Getenv("CI"))
-	return ci
-}
+// InCI reports whether this is a CI run (see testenv.InCI).
+func InCI() bool { return testenv.InCI() }
 
-// UniqueName returns an identifier safe for ClickHouse, derived from t's
-// name and made unique with random bytes (so several test processes can share
-// one server).
-func UniqueName(t testing.TB) string {
-	var b strings.Builder
-	b.WriteString("t_")
-	for _, r := range strings.ToLower(t.Name()) {
-		if b.Len() >= 40 {
-			break
-		}
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	b.WriteByte('_')
-	b.WriteString(hex.EncodeToString(rnd[:]))
-	return b.String()
-}
+// UniqueName returns a unique identifier safe for ClickHouse (see testenv.UniqueName).
+func UniqueName(t testing.TB) string { return testenv.UniqueName(t) }
 
 func start() {
 	if _, err := chserver.FindBinary(); err != nil {
