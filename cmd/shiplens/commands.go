@@ -29,10 +29,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	topic := f.String("topic", broker.EventsTopic, "Kafka topic")
 	disorder := f.Float64("disorder", 0.05, "share of events that arrive late, out of order")
 	dups := f.Float64("duplicates", 0.02, "share of events sent twice")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	if (*brokers == "") == (*out == "") {
@@ -143,10 +140,7 @@ func clickhouseFlag(f *flags) *string {
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("migrate", "migrate --clickhouse ADDR", stderr)
 	addr := clickhouseFlag(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	cfg, err := chstore.ParseAddr(*addr)
@@ -170,10 +164,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dlq := f.String("dlq-topic", broker.DLQTopic, "Kafka topic for rejected records")
 	flush := f.Duration("flush-interval", 500*time.Millisecond, "longest time a change waits before it is written to ClickHouse")
 	verbose := f.Bool("verbose", false, "log every partition assignment and release")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	bs, err := broker.ParseBrokers(*brokers)
@@ -224,10 +215,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	carrier := f.String("carrier", "", "only this carrier code")
 	lane := f.String("lane", "", "only this lane, e.g. CN-US")
 	format := f.String("format", "table", "json or table")
-	if err := f.parse(args[1:]); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args[1:]); err != nil {
 		return err
 	}
 	q, err := parseDays(*from, *to)

@@ -28,10 +28,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	addr := f.String("clickhouse", "", "use this ClickHouse instead of a private server child process")
 	dataDir := f.String("data-dir", filepath.Join(".cache", "demo"), "where the private ClickHouse keeps its data (wiped at start)")
 	format := f.String("format", "table", "scorecard format: table or json")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	if *format != "json" && *format != "table" {

@@ -65,8 +65,11 @@ func (f *flags) parse(args []string) error {
 	return err
 }
 
-// noArgs rejects stray positional arguments.
-func (f *flags) noArgs() error {
+// parseNoArgs is parse for commands that take no positional arguments.
+func (f *flags) parseNoArgs(args []string) error {
+	if err := f.parse(args); err != nil {
+		return err
+	}
 	if f.NArg() > 0 {
 		return errUsage{fmt.Sprintf("unexpected argument %q", f.Arg(0))}
 	}

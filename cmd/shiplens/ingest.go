@@ -91,10 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dlq := f.String("dlq-topic", broker.DLQTopic, "Kafka topic for rejected records")
 	maxBody := f.Int64("max-body", 10<<20, "largest request body in bytes")
 	ratePerSec := f.Float64("rate", 50, "requests per second allowed per source")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	bs, err := broker.ParseBrokers(*brokers)
@@ -211,10 +208,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	source := f.String("source", "", "only records rejected by this source (processor, http, webhook/<name>)")
 	reason := f.String("reason", "", "only records with this reason")
 	dry := f.Bool("dry-run", false, "replay: report what would be replayed, publish nothing")
-	if err := f.parse(args[1:]); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args[1:]); err != nil {
 		return err
 	}
 	bs, err := broker.ParseBrokers(*brokers)
@@ -339,10 +333,7 @@ func runPoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ratePerSec := f.Float64("rate", 5, "requests per second to the carrier")
 	maxAge := f.Duration("max-age", 60*24*time.Hour, "skip shipments with no event for this long")
 	once := f.Bool("once", false, "poll one round and exit")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	if err := f.noArgs(); err != nil {
+	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
 	if *source == "" || *baseURL == "" {
