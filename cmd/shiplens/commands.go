@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -164,6 +166,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dlq := f.String("dlq-topic", broker.DLQTopic, "Kafka topic for rejected records")
 	flush := f.Duration("flush-interval", 500*time.Millisecond, "longest time a change waits before it is written to ClickHouse")
 	verbose := f.Bool("verbose", false, "log every partition assignment and release")
+	metricsAddr := f.String("metrics-listen", "", "serve GET /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9464")
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -191,6 +194,21 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	p, err := processor.New(processor.Config{Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Log: log}, store)
 	if err != nil {
 		return errUsage{err.Error()}
+	}
+	if *metricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			p.Metrics().WritePrometheus(w)
+		})
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+		ln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s: %w", *metricsAddr, err)
+		}
+		srv := ingest.NewHTTPServer(*metricsAddr, mux, ingest.Timeouts{})
+		go srv.Serve(ln)
+		defer srv.Close()
 	}
 	fmt.Fprintf(stderr, "processing %s as group %s into %s; Ctrl-C stops after a final flush\n", *topic, *group, cfg)
 	err = p.Run(ctx)

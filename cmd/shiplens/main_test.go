@@ -5,12 +5,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
 	"github.com/shiplens/shiplens/schemas"
 )
@@ -135,4 +139,75 @@ func processesUsing(path string) []string {
 		}
 	}
 	return pids
+}
+
+func TestNormalize(t *testing.T) {
+	code, out, stderr := cli(t, "normalize", "--carrier", "aftership", "../../ingest/carriers/testdata/aftership/cn_us_customs_hold.json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i, l := range lines {
+		if _, err := schemas.Decode([]byte(l), time.Now()); err != nil {
+			t.Fatalf("line %d is not a canonical event: %v", i+1, err)
+		}
+	}
+	if len(lines) < 5 || !strings.Contains(out, `"customs_held"`) {
+		t.Fatalf("%d events:\n%s", len(lines), out)
+	}
+	// Records that cannot become events are named on stderr, the rest printed.
+	code, out, stderr = cli(t, "normalize", "--carrier", "aftership", "../../ingest/carriers/testdata/aftership/bad_records.json")
+	if code != 0 || !strings.Contains(stderr, "checkpoint_time") || !strings.Contains(stderr, "bad_timestamp") || out == "" {
+		t.Fatalf("bad records: exit %d\nstdout %s\nstderr %s", code, out, stderr)
+	}
+	if code, _, _ = cli(t, "normalize", "--carrier", "aftership", "--strict", "../../ingest/carriers/testdata/aftership/bad_records.json"); code != 1 {
+		t.Fatalf("--strict with skipped records: exit %d, want 1", code)
+	}
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.json")
+	os.WriteFile(junk, []byte("<html>not json</html>"), 0o644)
+	code, _, stderr = cli(t, "normalize", "--carrier", "fedex", junk)
+	if code != 1 || !strings.Contains(stderr, "fedex") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("unreadable payload: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr = cli(t, "normalize", "--carrier", "pigeon", junk); code != 2 || !strings.Contains(stderr, "aftership") {
+		t.Fatalf("unknown carrier: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ = cli(t, "normalize", "--carrier", "fedex", filepath.Join(dir, "missing.json")); code != 1 {
+		t.Fatalf("missing file: exit %d", code)
+	}
+}
+
+func TestProcessMetricsEndpoint(t *testing.T) {
+	addr, db := chtest.DB(t)
+	ch := "clickhouse://" + addr + "/" + db
+	if code, _, errs := cli(t, "migrate", "--clickhouse", ch); code != 0 {
+		t.Fatal(errs)
+	}
+	emb, err := broker.Start(broker.Options{Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	w := &kafka.Writer{Addr: kafka.TCP(emb.Addrs()...), Topic: broker.EventsTopic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	if err := w.WriteMessages(context.Background(), kafka.Message{Key: []byte("X"), Value: []byte(`{"event_id":"1","tracking_number":"X","carrier":"dhl","status":"beamed","occurred_at":"2026-10-01T00:00:00Z"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	listen := freeAddr(t)
+	stop := background(t, "process", "--brokers", emb.Addrs()[0], "--clickhouse", ch, "--group", "m", "--metrics-listen", listen)
+	var body string
+	waitFor(t, "the rejection to show in /metrics", func() bool {
+		res, err := http.Get("http://" + listen + "/metrics")
+		if err != nil {
+			return false
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body = string(b)
+		return strings.Contains(body, `shiplens_processor_rejected_total{source="processor",reason="unknown_status"} 1`)
+	})
+	if code, errs := stop(); code != 0 {
+		t.Fatalf("process: exit %d %s", code, errs)
+	}
 }
