@@ -12,6 +12,7 @@
 package analytics
 
 import (
+	"math"
 	"time"
 	"unique"
 
@@ -19,15 +20,16 @@ import (
 )
 
 // never is the zero value of every time field: "no such event yet".
-const never int64 = 0
+const never uint32 = 0
 
 // Shipment is the compact state of one shipment, built from its events.
-// Times are Unix seconds, 0 meaning "not seen".
+// Times are Unix seconds as uint32 (good until 2106; later promises are
+// clamped), 0 meaning "not seen": 4 bytes each keep a shipment's state small.
 type Shipment struct {
 	figures
 	// EarlyOut holds customs-ending times seen before CustomsInAt; they matter
 	// again if an even earlier customs event turns up. Almost always empty.
-	EarlyOut []int64
+	EarlyOut []uint32
 }
 
 // figures is the comparable part of a Shipment.
@@ -37,22 +39,22 @@ type figures struct {
 	merchant unique.Handle[string]
 	lane     unique.Handle[string]
 
-	IDAt, IDKey     int64 // key of the event that set carrier, service and merchant: the earliest
-	LaneAt, LaneKey int64 // key of the earliest event that carried both countries
+	IDAt, IDKey     uint32 // key of the event that set carrier, service and merchant: the earliest
+	LaneAt, LaneKey uint32 // key of the earliest event that carried both countries
 
-	FirstAt     int64 // earliest event of any status
-	PickedUpAt  int64 // first picked_up
-	ActiveAt    int64 // first event whose status is not info_received
-	DeliveredAt int64 // first delivered
-	ExceptionAt int64 // first customs_held, delivery_failed, returned or exception
-	CustomsInAt int64 // first customs_clearance or customs_held
+	FirstAt     uint32 // earliest event of any status
+	PickedUpAt  uint32 // first picked_up
+	ActiveAt    uint32 // first event whose status is not info_received
+	DeliveredAt uint32 // first delivered
+	ExceptionAt uint32 // first customs_held, delivery_failed, returned or exception
+	CustomsInAt uint32 // first customs_clearance or customs_held
 	// CustomsOutAt is the first customs-ending event at or after CustomsInAt.
-	CustomsOutAt          int64
-	PromisedAt            int64 // promise of the latest event that carried one
-	PromiseAt, PromiseKey int64
+	CustomsOutAt          uint32
+	PromisedAt            uint32 // promise of the latest event that carried one
+	PromiseAt, PromiseKey uint32
 
-	LastAt     int64 // latest event
-	LastKey    int64
+	LastAt     uint32 // latest event
+	LastKey    uint32
 	LastStatus schemas.Status
 
 	// Version counts the changes of this state; writes are keyed by it.
@@ -61,25 +63,37 @@ type figures struct {
 
 // idHash orders events with equal occurred_at deterministically: FNV-1a, so
 // that keys stored by one process compare correctly in the next.
-func idHash(id string) int64 {
+func idHash(id string) uint32 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(id); i++ {
 		h ^= uint64(id[i])
 		h *= 1099511628211
 	}
-	return int64(h >> 1)
+	return uint32(h >> 32)
+}
+
+// unix returns t as a state time: Unix seconds clamped to [1, MaxUint32].
+func unix(t time.Time) uint32 {
+	u := t.Unix()
+	switch {
+	case u < 1:
+		return 1
+	case u > math.MaxUint32:
+		return math.MaxUint32
+	}
+	return uint32(u)
 }
 
 // before reports whether (at, key) sorts before (bt, bkey); an unset (0) b
 // sorts last, an unset a first.
-func before(at, key, bt, bkey int64) bool {
+func before(at, key, bt, bkey uint32) bool {
 	if bt == never {
 		return true
 	}
 	return at < bt || (at == bt && key < bkey)
 }
 
-func minTime(cur, t int64) int64 {
+func minTime(cur, t uint32) uint32 {
 	if cur == never || t < cur {
 		return t
 	}
@@ -90,10 +104,7 @@ func minTime(cur, t int64) int64 {
 // idempotent and commutative: duplicates and arrival order do not matter.
 func (s *Shipment) Apply(e *schemas.Event) bool {
 	prev, prevOut := s.figures, len(s.EarlyOut)
-	t := e.OccurredAt.Unix()
-	if t == never { // the Unix epoch itself is not a plausible scan time
-		t = 1
-	}
+	t := unix(e.OccurredAt)
 	key := idHash(e.EventID)
 	st := e.Status
 
@@ -129,11 +140,11 @@ func (s *Shipment) Apply(e *schemas.Event) bool {
 	if !e.PromisedAt.IsZero() && before(s.PromiseAt, s.PromiseKey, t, key) {
 		// later (occurred_at, key) wins
 		s.PromiseAt, s.PromiseKey = t, key
-		s.PromisedAt = e.PromisedAt.Unix()
+		s.PromisedAt = unix(e.PromisedAt)
 	}
 	// The latest status: ties on occurred_at go to the status later in the
 	// taxonomy, then to the larger event id hash.
-	lk := int64(st)<<56 | key>>8
+	lk := uint32(st)<<24 | key>>8
 	if s.LastAt == never || t > s.LastAt || (t == s.LastAt && lk > s.LastKey) {
 		s.LastAt, s.LastKey, s.LastStatus = t, lk, st
 	}
@@ -146,7 +157,7 @@ func (s *Shipment) Apply(e *schemas.Event) bool {
 
 // openCustoms moves the start of customs earlier to t, and finds the first
 // customs-ending event at or after it among those already seen.
-func (s *Shipment) openCustoms(t int64) {
+func (s *Shipment) openCustoms(t uint32) {
 	s.CustomsInAt = t
 	out := s.CustomsOutAt
 	keep := s.EarlyOut[:0]
@@ -166,7 +177,7 @@ func (s *Shipment) openCustoms(t int64) {
 	s.EarlyOut = keep
 }
 
-func (s *Shipment) closeCustoms(t int64) {
+func (s *Shipment) closeCustoms(t uint32) {
 	if s.CustomsInAt != never && t >= s.CustomsInAt {
 		s.CustomsOutAt = minTime(s.CustomsOutAt, t)
 		return
@@ -208,7 +219,7 @@ func (s *Shipment) Lane() string { return value(s.lane) }
 
 // Start returns the start of transit: the first picked_up, else the first
 // event that is not info_received; 0 when neither exists.
-func (s *Shipment) Start() int64 {
+func (s *Shipment) Start() uint32 {
 	if s.PickedUpAt != never {
 		return s.PickedUpAt
 	}
@@ -224,7 +235,7 @@ func (s *Shipment) TransitHours() (h float64, ok bool) {
 	if s.DeliveredAt == never || s.Start() == never {
 		return 0, false
 	}
-	return hours(s.DeliveredAt - s.Start()), true
+	return hours(int64(s.DeliveredAt) - int64(s.Start())), true
 }
 
 // HasPromise reports whether any event carried a promised delivery time.
@@ -249,7 +260,7 @@ func (s *Shipment) CustomsDwellHours() (h float64, ok bool) {
 	if s.CustomsInAt == never || s.CustomsOutAt == never {
 		return 0, false
 	}
-	return hours(s.CustomsOutAt - s.CustomsInAt), true
+	return hours(int64(s.CustomsOutAt) - int64(s.CustomsInAt)), true
 }
 
 // HasException reports whether any exception status was seen.
@@ -263,6 +274,6 @@ func hours(sec int64) float64 {
 }
 
 // Day returns the UTC day that contains Unix time t.
-func Day(t int64) time.Time {
-	return time.Unix(t-t%86400, 0).UTC()
+func Day(t uint32) time.Time {
+	return time.Unix(int64(t-t%86400), 0).UTC()
 }

@@ -45,11 +45,13 @@ import (
 //   - lat/lon: any JSON number, converted by strconv.ParseFloat; one out of
 //     float64 range (1e400) is malformed.
 //
-// Speed: the usual event (no escapes, keys in Marshal's order, times like
-// 2006-01-02T15:04:05Z) takes one pass over the input plus fastEvent, which
-// checks the rules of Validate knowing that no string holds escapes, invalid
-// UTF-8 or control characters. Anything else, and every invalid event, goes
-// through wireEvent.event and Validate themselves, so errors are theirs.
+// Speed: a valid event takes one pass over the input (quickest with keys in
+// Marshal's order) plus fastEvent, which checks the rules of Validate knowing
+// that every string is valid UTF-8 (unquoting makes it so) and, as checked on
+// the way, free of control characters; times like 2006-01-02T15:04:05Z are
+// parsed without time.Parse. An event with a control character, and every
+// invalid event, goes through wireEvent.event and Validate themselves, so
+// errors are theirs.
 //
 // Allocation: the event's strings that need no unquoting (and the status and
 // time texts) share one allocation, those that do share another;
@@ -122,12 +124,9 @@ var fieldNames = [...]string{
 	fLat: "location.lat", fLon: "location.lon",
 }
 
-// rawString is where a string value lies in the input.
-type rawString struct {
-	start, end int  // the bytes between the quotes
-	slow       bool // has escapes or invalid UTF-8, so needs unquoting
-	set        bool
-}
+// rawString is where a string value lies in the input: the bytes between
+// the quotes.
+type rawString struct{ start, end int }
 
 // eventDecoder is the state of one decodeFast call; it lives on the stack.
 type eventDecoder struct {
@@ -136,8 +135,10 @@ type eventDecoder struct {
 	depth int // arrays and objects open at pos
 
 	str            [numStrFields]rawString
-	odd            bool // a string value had escapes, invalid UTF-8 or DEL
-	loc            bool // location is non-nil
+	set            uint32 // bit 1<<f: str[f] holds a value
+	slow           uint32 // bit 1<<f: str[f] has escapes or invalid UTF-8
+	odd            bool   // a string has a control character, raw or escaped
+	loc            bool   // location is non-nil
 	hasLat, hasLon bool
 	lat, lon       float64
 
@@ -200,14 +201,16 @@ func (d *eventDecoder) top() *InvalidError {
 }
 
 // object decodes the event object (or the location object when inLocation)
-// that starts at d.pos.
+// that starts at d.pos. It keeps its place in i, and in d.pos only while
+// other methods run.
 func (d *eventDecoder) object(inLocation bool) *InvalidError {
 	if err := d.open(); err != nil {
 		return err
 	}
-	d.skipSpace()
-	if d.pos < len(d.b) && d.b[d.pos] == '}' {
-		d.pos++
+	b := d.b
+	i := skipSpace(b, d.pos)
+	if i < len(b) && b[i] == '}' {
+		d.pos = i + 1
 		d.depth--
 		return nil
 	}
@@ -217,16 +220,16 @@ func (d *eventDecoder) object(inLocation bool) *InvalidError {
 	}
 	next := 0 // the index in order of the key likely to come next
 	for {
-		if d.pos >= len(d.b) || d.b[d.pos] != '"' {
+		if i >= len(b) || b[i] != '"' {
+			d.pos = i
 			return d.syntax("want a string key")
 		}
-		d.pos++
+		i++
 		// Most keys come in the order Marshal writes them, some left out.
 		f := fUnknown
 		for k := next; k < len(order) && k < next+3; k++ {
-			name := order[k].name
-			if end := d.pos + len(name); end < len(d.b) && d.b[end] == '"' && string(d.b[d.pos:end]) == name {
-				d.pos = end + 1
+			if order[k].at(b, i) {
+				i += len(order[k].name) + 1
 				f, next = order[k].f, k+1
 				break
 			}
@@ -234,72 +237,125 @@ func (d *eventDecoder) object(inLocation bool) *InvalidError {
 		var key []byte
 		var flags uint8
 		if f == fUnknown {
-			ks := d.pos
-			var err *InvalidError
-			if flags, err = d.scanString(); err != nil {
-				return err
+			j, fl, msg := scanString(b, i)
+			if msg != "" {
+				d.pos = j
+				return d.syntax(msg)
 			}
-			key = d.b[ks : d.pos-1]
+			key, flags, i = b[i:j-1], fl, j
 			f = lookupField(key, flags&strSlow != 0, inLocation)
 		}
-		if d.pos < len(d.b) && d.b[d.pos] == ':' {
-			d.pos++
-			d.skipSpace()
-		} else if err := d.colon(); err != nil {
-			return err
+		if i < len(b) && b[i] == ':' {
+			i++
+		} else if i = skipSpace(b, i); i < len(b) && b[i] == ':' {
+			i++
+		} else {
+			d.pos = i
+			return d.syntax("want : after an object key")
 		}
-		var err *InvalidError
-		switch {
-		case f < numStrFields:
-			err = d.stringValue(f)
-		case f == fLocation:
-			err = d.locationValue()
-		case f == fLat:
-			err = d.numberValue(&d.lat, &d.hasLat, f)
-		case f == fLon:
-			err = d.numberValue(&d.lon, &d.hasLon, f)
-		default:
-			if d.saved == nil {
-				// The field as encoding/json's error message has it.
-				k := string(unquote(nil, key, flags&strSlow != 0))
-				d.saved = invalid(ReasonUnknownField, strings.Trim(fmt.Sprintf("%q", k), `"`), "unknown field")
+		i = skipSpace(b, i)
+		if f < numStrFields && i < len(b) && b[i] == '"' {
+			// The usual case, without a method call.
+			j, fl, msg := scanString(b, i+1)
+			if msg != "" {
+				d.pos = j
+				return d.syntax(msg)
 			}
-			err = d.skipValue()
+			d.setString(f, i+1, j-1, fl)
+			i = j
+		} else {
+			d.pos = i
+			var err *InvalidError
+			switch {
+			case f < numStrFields:
+				err = d.stringValue(f)
+			case f == fLocation:
+				err = d.locationValue()
+			case f == fLat:
+				err = d.numberValue(&d.lat, &d.hasLat, f)
+			case f == fLon:
+				err = d.numberValue(&d.lon, &d.hasLon, f)
+			default:
+				if d.saved == nil {
+					// The field as encoding/json's error message has it.
+					k := string(unquote(nil, key, flags&strSlow != 0))
+					d.saved = invalid(ReasonUnknownField, strings.Trim(fmt.Sprintf("%q", k), `"`), "unknown field")
+				}
+				err = d.skipValue()
+			}
+			if err != nil {
+				return err
+			}
+			i = d.pos
 		}
-		if err != nil {
-			return err
-		}
-		d.skipSpace()
-		if d.pos >= len(d.b) {
+		if i = skipSpace(b, i); i >= len(b) {
+			d.pos = i
 			return d.syntax("unexpected end of input in an object")
 		}
-		switch d.b[d.pos] {
+		switch b[i] {
 		case ',':
-			d.pos++
-			d.skipSpace()
+			i = skipSpace(b, i+1)
 		case '}':
-			d.pos++
+			d.pos = i + 1
 			d.depth--
 			return nil
 		default:
+			d.pos = i
 			return d.syntax("want , or } after an object value")
 		}
 	}
 }
 
+// skipSpace returns the index of the first byte from b[i] on that is not
+// JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// keyName is a field's name as a key, with its closing quote, in 64-bit
+// words to compare with the input eight bytes at a time.
 type keyName struct {
-	name string
-	f    int
+	name  string
+	f     int
+	words [3]uint64 // the name and its closing quote, little-endian
+	masks [3]uint64 // the bytes of words that count
+}
+
+func newKey(name string, f int) keyName {
+	k := keyName{name: name, f: f}
+	q := name + `"`
+	for i := 0; i < len(q); i++ {
+		k.words[i/8] |= uint64(q[i]) << (8 * (i % 8))
+		k.masks[i/8] |= 0xff << (8 * (i % 8))
+	}
+	return k
+}
+
+// at reports whether b[pos:] starts with k's name and closing quote.
+func (k *keyName) at(b []byte, pos int) bool {
+	if pos+24 > len(b) {
+		end := pos + len(k.name)
+		return end < len(b) && b[end] == '"' && string(b[pos:end]) == k.name
+	}
+	b = b[pos : pos+24]
+	return binary.LittleEndian.Uint64(b)&k.masks[0] == k.words[0] &&
+		binary.LittleEndian.Uint64(b[8:])&k.masks[1] == k.words[1] &&
+		binary.LittleEndian.Uint64(b[16:])&k.masks[2] == k.words[2]
 }
 
 // The keys in the order Marshal writes them.
 var (
-	eventKeys = [...]keyName{{"event_id", fEventID}, {"tracking_number", fTrackingNumber}, {"carrier", fCarrier},
-		{"service", fService}, {"origin_country", fOriginCountry}, {"destination_country", fDestinationCountry},
-		{"status", fStatus}, {"carrier_status", fCarrierStatus}, {"description", fDescription},
-		{"occurred_at", fOccurredAt}, {"location", fLocation}, {"promised_at", fPromisedAt}, {"merchant", fMerchant}}
-	locationKeys = [...]keyName{{"country", fLocCountry}, {"city", fLocCity}, {"postal_code", fLocPostalCode},
-		{"lat", fLat}, {"lon", fLon}}
+	eventKeys = [...]keyName{newKey("event_id", fEventID), newKey("tracking_number", fTrackingNumber),
+		newKey("carrier", fCarrier), newKey("service", fService), newKey("origin_country", fOriginCountry),
+		newKey("destination_country", fDestinationCountry), newKey("status", fStatus),
+		newKey("carrier_status", fCarrierStatus), newKey("description", fDescription),
+		newKey("occurred_at", fOccurredAt), newKey("location", fLocation), newKey("promised_at", fPromisedAt),
+		newKey("merchant", fMerchant)}
+	locationKeys = [...]keyName{newKey("country", fLocCountry), newKey("city", fLocCity),
+		newKey("postal_code", fLocPostalCode), newKey("lat", fLat), newKey("lon", fLon)}
 )
 
 // open enters the array or object whose bracket is at d.pos.
@@ -333,10 +389,7 @@ func (d *eventDecoder) stringValue(f int) *InvalidError {
 			if err != nil {
 				return err
 			}
-			d.str[f] = rawString{start: start, end: d.pos - 1, slow: flags&strSlow != 0, set: true}
-			if flags != 0 {
-				d.odd = true
-			}
+			d.setString(f, start, d.pos-1, flags)
 			return nil
 		case 'n':
 			// null leaves a string as it was.
@@ -346,6 +399,18 @@ func (d *eventDecoder) stringValue(f int) *InvalidError {
 	return d.wrongType(f, "a string")
 }
 
+// setString records that field f holds the string b[start:end], in which
+// scanString found flags.
+func (d *eventDecoder) setString(f, start, end int, flags uint8) {
+	d.str[f] = rawString{start, end}
+	d.set |= 1 << f
+	d.slow &^= 1 << f
+	if flags != 0 {
+		d.odd = d.odd || flags&strDEL != 0
+		d.slow |= uint32(flags&strSlow) << f
+	}
+}
+
 func (d *eventDecoder) locationValue() *InvalidError {
 	if d.pos < len(d.b) {
 		switch d.b[d.pos] {
@@ -353,7 +418,7 @@ func (d *eventDecoder) locationValue() *InvalidError {
 			if !d.loc {
 				// A second location object is merged into the first.
 				d.loc = true
-				d.str[fLocCountry], d.str[fLocCity], d.str[fLocPostalCode] = rawString{}, rawString{}, rawString{}
+				d.set &^= 1<<fLocCountry | 1<<fLocCity | 1<<fLocPostalCode
 				d.hasLat, d.hasLon = false, false
 			}
 			return d.object(true)
@@ -559,8 +624,18 @@ const (
 // scanString moves past the string whose opening quote lies just before
 // d.pos, and the closing quote.
 func (d *eventDecoder) scanString() (flags uint8, err *InvalidError) {
-	b := d.b
-	i := d.pos
+	j, flags, msg := scanString(d.b, d.pos)
+	d.pos = j
+	if msg != "" {
+		return 0, d.syntax(msg)
+	}
+	return flags, nil
+}
+
+// scanString returns the index just past the closing quote of the string
+// whose opening quote lies just before b[i], and what it found in it. On a
+// syntax error, msg says what is wrong at b[j].
+func scanString(b []byte, i int) (j int, flags uint8, msg string) {
 	for {
 		// Skip plain bytes, eight at a time.
 		for i+8 <= len(b) {
@@ -575,17 +650,15 @@ func (d *eventDecoder) scanString() (flags uint8, err *InvalidError) {
 			i++
 		}
 		if i >= len(b) {
-			break
+			return i, 0, "unexpected end of input in a string"
 		}
 		switch c := b[i]; {
 		case c == '"':
-			d.pos = i + 1
-			return flags, nil
+			return i + 1, flags, ""
 		case c == '\\':
 			flags |= strSlow
 			if i+1 >= len(b) {
-				d.pos = i + 1
-				return 0, d.syntax("unexpected end of input in a string")
+				return i + 1, 0, "unexpected end of input in a string"
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -593,22 +666,18 @@ func (d *eventDecoder) scanString() (flags uint8, err *InvalidError) {
 			case 'u':
 				for j := i + 2; j < i+6; j++ {
 					if j >= len(b) {
-						d.pos = j
-						return 0, d.syntax("unexpected end of input in a string")
+						return j, 0, "unexpected end of input in a string"
 					}
 					if !isHex(b[j]) {
-						d.pos = j
-						return 0, d.syntax("invalid \\u escape in a string")
+						return j, 0, "invalid \\u escape in a string"
 					}
 				}
 				i += 6
 			default:
-				d.pos = i + 1
-				return 0, d.syntax("invalid escape in a string")
+				return i + 1, 0, "invalid escape in a string"
 			}
 		case c < 0x20:
-			d.pos = i
-			return 0, d.syntax("control character in a string")
+			return i, 0, "control character in a string"
 		case c == 0x7f:
 			flags |= strDEL
 			i++
@@ -620,8 +689,6 @@ func (d *eventDecoder) scanString() (flags uint8, err *InvalidError) {
 			i += n
 		}
 	}
-	d.pos = i
-	return 0, d.syntax("unexpected end of input in a string")
 }
 
 // float64pow10 are the powers of ten that float64 holds exactly.
@@ -725,18 +792,7 @@ func (d *eventDecoder) literal(lit string) *InvalidError {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
-func (d *eventDecoder) skipSpace() {
-	if d.pos < len(d.b) && d.b[d.pos] > ' ' {
-		return
-	}
-	d.skipSpaceSlow()
-}
-
-func (d *eventDecoder) skipSpaceSlow() {
-	for d.pos < len(d.b) && isSpace(d.b[d.pos]) {
-		d.pos++
-	}
-}
+func (d *eventDecoder) skipSpace() { d.pos = skipSpace(d.b, d.pos) }
 
 func (d *eventDecoder) syntax(what string) *InvalidError {
 	if d.pos >= len(d.b) {
@@ -958,42 +1014,38 @@ func (d *eventDecoder) wire(w *wireEvent) {
 	// The strings that need no unquoting share one allocation, but the
 	// tracking number gets its own (see the top of this file).
 	var s [numStrFields]string
-	var ends [numStrFields]int
-	slow := false
-	n := 0
-	for f := range d.str {
-		r := &d.str[f]
-		switch {
-		case !r.set:
-		case f == fTrackingNumber && r.slow:
-			s[f] = string(unquote(nil, d.b[r.start:r.end], true))
-		case f == fTrackingNumber:
-			s[f] = string(d.b[r.start:r.end])
-		case r.slow:
-			slow = true
-		default:
-			n += r.end - r.start
-			ends[f] = n
+	if r := d.str[fTrackingNumber]; d.set&(1<<fTrackingNumber) != 0 {
+		if d.slow&(1<<fTrackingNumber) != 0 {
+			s[fTrackingNumber] = string(unquote(nil, d.b[r.start:r.end], true))
+			d.odd = d.odd || hasControl(s[fTrackingNumber])
+		} else {
+			s[fTrackingNumber] = string(d.b[r.start:r.end])
 		}
+	}
+	plain := d.set &^ d.slow &^ (1 << fTrackingNumber)
+	n := 0
+	for m := plain; m != 0; m &= m - 1 {
+		r := &d.str[bits.TrailingZeros32(m)]
+		n += r.end - r.start
 	}
 	if n > 0 {
 		var sb strings.Builder
 		sb.Grow(n)
-		for f := range d.str {
-			if r := &d.str[f]; r.set && !r.slow && f != fTrackingNumber {
-				sb.Write(d.b[r.start:r.end])
-			}
+		for m := plain; m != 0; m &= m - 1 {
+			r := &d.str[bits.TrailingZeros32(m)]
+			sb.Write(d.b[r.start:r.end])
 		}
 		all := sb.String()
-		prev := 0
-		for f := range d.str {
-			if r := &d.str[f]; r.set && !r.slow && f != fTrackingNumber {
-				s[f] = all[prev:ends[f]]
-				prev = ends[f]
-			}
+		off := 0
+		for m := plain; m != 0; m &= m - 1 {
+			f := bits.TrailingZeros32(m)
+			r := &d.str[f]
+			end := off + r.end - r.start
+			s[f] = all[off:end]
+			off = end
 		}
 	}
-	if slow {
+	if d.set&d.slow&^(1<<fTrackingNumber) != 0 {
 		d.unquoteAll(&s)
 	}
 	*w = wireEvent{
@@ -1024,33 +1076,48 @@ func (d *eventDecoder) wire(w *wireEvent) {
 	}
 }
 
-// unquoteAll sets the strings with escapes or invalid UTF-8, sharing one
-// allocation.
+// unquoteAll sets the strings with escapes or invalid UTF-8, but the
+// tracking number, sharing one allocation.
 func (d *eventDecoder) unquoteAll(s *[numStrFields]string) {
 	var ends [numStrFields]int
 	var scratch [512]byte
 	buf := scratch[:0]
-	for f := range d.str {
-		if r := &d.str[f]; r.set && r.slow && f != fTrackingNumber {
-			buf = unquote(buf, d.b[r.start:r.end], true)
-			ends[f] = len(buf)
-		}
+	slow := d.set & d.slow &^ (1 << fTrackingNumber)
+	for m := slow; m != 0; m &= m - 1 {
+		f := bits.TrailingZeros32(m)
+		buf = unquote(buf, d.b[d.str[f].start:d.str[f].end], true)
+		ends[f] = len(buf)
 	}
 	all := string(buf)
+	d.odd = d.odd || hasControl(all)
 	prev := 0
-	for f := range d.str {
-		if r := &d.str[f]; r.set && r.slow && f != fTrackingNumber {
-			s[f] = all[prev:ends[f]]
-			prev = ends[f]
-		}
+	for m := slow; m != 0; m &= m - 1 {
+		f := bits.TrailingZeros32(m)
+		s[f] = all[prev:ends[f]]
+		prev = ends[f]
 	}
 }
 
-// fastEvent does what w.event does when all is well and no string holds
-// escapes, invalid UTF-8 or DEL, checking the rules of Validate in a cheaper
-// way: then the length of a string in bytes bounds its length in characters
-// from above, and it holds no control character. It returns false when any
-// rule fails; w.event then says which.
+// hasControl reports whether s holds a character that checkText rejects as a
+// control character.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// fastEvent does what w.event does when all is well, for strings that are
+// valid UTF-8 (unquoted strings are) without control characters, checking
+// the rules of Validate in a cheaper way: the length of such a string in
+// bytes bounds its length in characters from above. It returns false when
+// any rule fails; w.event then says which.
+//
+// A rule added to wireEvent.event or Validate must be added here too, or
+// Decode will accept what it should reject; TestFastEventFollowsValidate and
+// FuzzDecodeMatchesStd look for that.
 func fastEvent(w *wireEvent, now time.Time) (Event, bool) {
 	st, err := ParseStatus(w.Status)
 	if err != nil || w.OccurredAt == "" {
@@ -1081,19 +1148,21 @@ func fastEvent(w *wireEvent, now time.Time) (Event, bool) {
 		PromisedAt:         promised,
 		Merchant:           w.Merchant,
 	}
+	// The rules of Validate, in its order.
 	ok = textOK(e.EventID, 1, 128) && textOK(e.TrackingNumber, 1, 64) &&
 		e.Carrier != "" && isCarrierCode(e.Carrier) && e.Status.Valid() &&
 		(e.OriginCountry == "" || isCountry(e.OriginCountry)) &&
 		(e.DestinationCountry == "" || isCountry(e.DestinationCountry)) &&
 		!e.OccurredAt.IsZero() && !e.OccurredAt.Before(minTime) &&
 		(now.IsZero() || !e.OccurredAt.After(now.Add(MaxFutureSkew))) &&
-		(e.PromisedAt.IsZero() || !e.PromisedAt.Before(minTime)) &&
+		!e.OccurredAt.After(maxTime) &&
+		(e.PromisedAt.IsZero() || !e.PromisedAt.After(maxTime) && !e.PromisedAt.Before(minTime)) &&
 		textOK(e.Service, 0, 32) && textOK(e.CarrierStatus, 0, 128) &&
 		textOK(e.Description, 0, 1024) && textOK(e.Merchant, 0, 64)
 	if l := e.Location; ok && l != nil {
 		ok = (l.Country == "" || isCountry(l.Country)) &&
-			(l.Lat == nil || !(*l.Lat < -90 || *l.Lat > 90)) &&
-			(l.Lon == nil || !(*l.Lon < -180 || *l.Lon > 180)) &&
+			(l.Lat == nil || *l.Lat >= -90 && *l.Lat <= 90) &&
+			(l.Lon == nil || *l.Lon >= -180 && *l.Lon <= 180) &&
 			textOK(l.City, 0, 128) && textOK(l.PostalCode, 0, 32)
 	}
 	return e, ok
@@ -1112,21 +1181,15 @@ func parseTimeUTC(s string) (time.Time, bool) {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		return t.UTC(), err == nil
 	}
-	ok := true
-	num := func(s string) int {
-		n := 0
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c < '0' || c > '9' {
-				ok = false
-			}
-			n = n*10 + int(c-'0')
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if s[i] < '0' || s[i] > '9' {
+			return time.Time{}, false
 		}
-		return n
 	}
-	year, month, day := num(s[0:4]), num(s[5:7]), num(s[8:10])
-	hour, minute, sec := num(s[11:13]), num(s[14:16]), num(s[17:19])
-	if !ok || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+	num2 := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
+	year, month, day := num2(0)*100+num2(2), num2(5), num2(8)
+	hour, minute, sec := num2(11), num2(14), num2(17)
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
 	// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard

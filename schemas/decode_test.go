@@ -121,6 +121,11 @@ func TestDecodeMatchesStd(t *testing.T) {
 		{"escaped tracking", mod(`"LX123456789CN"`, `"LX\u0031\/2"`), "", func(e Event) bool { return e.TrackingNumber == "LX1/2" }},
 		{"escaped status", mod(`"customs_held"`, `"customs\u005fheld"`), "", func(e Event) bool { return e.Status == CustomsHeld }},
 		{"escaped time", mod(`"2026-09-20T00:00:00Z"`, `"2026-09-20T00:00:00\u005a"`), "", nil},
+		{"escaped ampersand", mod(`"Held"`, `"Sort \u0026 Hub \u003cA\u003e"`), "", func(e Event) bool { return e.Description == "Sort & Hub <A>" }},
+		{"escaped DEL", mod(`"Held"`, `"a\u007f"`), "invalid_field description", nil},
+		{"escaped control in tracking", mod(`"LX123456789CN"`, `"LX\u0001"`), "invalid_field tracking_number", nil},
+		{"escaped control in city", mod(`"Los Angeles"`, `"L\rA"`), "invalid_field location.city", nil},
+		{"escaped long tracking", mod(`"LX123456789CN"`, `"`+strings.Repeat(`\u00e9`, 65)+`"`), "invalid_field tracking_number", nil},
 		{"escaped nul", mod(`"Held"`, `"a\u0000"`), "invalid_field description", nil},
 		{"escaped newline", mod(`"Held"`, `"a\nb"`), "invalid_field description", nil},
 		{"escaped tab", mod(`"Held"`, `"a\tb"`), "invalid_field description", nil},
@@ -237,6 +242,8 @@ func TestDecodeMatchesStd(t *testing.T) {
 		{"before millennium", mod(`2026-09-03T10:00:00+08:00`, `1999-12-31T23:59:59Z`), "bad_timestamp occurred_at", nil},
 		{"old promise", mod(`2026-09-20T00:00:00Z`, `1999-12-31T23:59:59Z`), "bad_timestamp promised_at", nil},
 		{"year one promise", mod(`2026-09-20T00:00:00Z`, `0001-01-01T00:00:00Z`), "", func(e Event) bool { return e.PromisedAt.IsZero() }},
+		{"promise past 9999", mod(`2026-09-20T00:00:00Z`, `9999-12-31T23:59:59.5Z`), "bad_timestamp promised_at", nil},
+		{"promise at 9999", mod(`2026-09-20T00:00:00Z`, `9999-12-31T23:59:59Z`), "", nil},
 		{"second 60", mod(`2026-09-20T00:00:00Z`, `2026-09-20T00:00:60Z`), "bad_timestamp promised_at", nil},
 		{"DEL in tracking", mod(`"LX123456789CN"`, "\"LX1\x7f\""), "invalid_field tracking_number", nil},
 		{"128 runes", mod(`"e1"`, `"`+strings.Repeat("é", 128)+`"`), "", nil},
@@ -272,7 +279,7 @@ func TestDecodeMatchesStd(t *testing.T) {
 func mutations(docs ...string) []string {
 	values := []string{
 		`null`, `""`, `1`, `-1.5e3`, `true`, `[]`, `{}`, `"x"`, `"X"`, `"CN"`, `"cn"`, `"delivered"`, `"4px"`,
-		`"2026-01-01T00:00:00Z"`, `"1999-01-01T00:00:00Z"`, `"2099-01-01T00:00:00Z"`, `"a\u0000"`, `"\ud800"`,
+		`"2026-01-01T00:00:00Z"`, `"1999-01-01T00:00:00Z"`, `"2099-01-01T00:00:00Z"`, `"9999-12-31T23:59:59.5Z"`, `"a\u0000"`, `"\ud800"`,
 		`"é"`, "\"\xff\"", `"` + strings.Repeat("y", 129) + `"`, `{"lat":100}`, `{"lon":-200}`, `{"country":"zz"}`,
 		`{"city":null,"lat":null}`, `{"postal_code":"` + strings.Repeat("1", 33) + `"}`, `{"colour":1}`,
 	}
@@ -494,5 +501,64 @@ func TestDecodeZeroNow(t *testing.T) {
 	}
 	if _, err := decodeFast(in, now); ReasonOf(err) != ReasonFutureTime {
 		t.Fatalf("with a clock: %v", err)
+	}
+}
+
+// TestFastEventFollowsValidate checks fastEvent against wireEvent.event,
+// which it stands in for, field by field with values on either side of
+// every rule, for strings of valid UTF-8 without control characters (the
+// only ones Decode gives it).
+func TestFastEventFollowsValidate(t *testing.T) {
+	texts := []string{"", "x", "X", "CN", "cn", "C", "CNN", "4px", "dhl", "-dhl", "dhl-", "d_h", "d h", "中", "Montréal",
+		"delivered", "Delivered", "unknown", "customs_held"}
+	for _, n := range []int{32, 33, 64, 65, 128, 129, 1024, 1025} {
+		texts = append(texts, strings.Repeat("a", n), strings.Repeat("é", n), strings.Repeat("中", n-1)+"ab")
+	}
+	times := []string{"", "bad", "2026-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "1999-12-31T23:59:59.999999999Z",
+		"2000-01-01T00:00:00Z", "2000-01-01T00:00:00+00:01", "0001-01-01T00:00:00Z", "0000-01-01T00:00:00Z",
+		"9999-12-31T23:59:59Z", "9999-12-31T23:59:59.5Z", "9999-12-31T23:00:00-01:00", "2026-11-23T00:00:00Z",
+		"2026-11-23T00:00:00.000000001Z", "2026-11-23T01:00:00+01:00", "2026-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
+		"2026-09-03T10:00:00+08:00", "2026-09-03T10:00:00.123Z", "2026-09-03t10:00:00Z"}
+	f := func(v float64) *float64 { return &v }
+	locations := []*Location{nil, {}, {Country: "US"}, {Country: "us"}, {Country: "USA"}, {City: strings.Repeat("é", 128)},
+		{City: strings.Repeat("é", 129)}, {PostalCode: strings.Repeat("1", 32)}, {PostalCode: strings.Repeat("1", 33)},
+		{Lat: f(90), Lon: f(-180)}, {Lat: f(-90), Lon: f(180)}, {Lat: f(90.0000001)}, {Lat: f(-90.0000001)},
+		{Lon: f(180.0000001)}, {Lon: f(-180.0000001)}, {Lat: f(math.NaN())}, {Lon: f(math.NaN())}, {Lat: f(math.Inf(1))},
+		{Lon: f(math.Inf(-1))}, {Lat: f(0), Lon: f(0)}}
+	base := wireEvent{EventID: "e1", TrackingNumber: "LX1", Carrier: "chinapost", Service: "economy", OriginCountry: "CN",
+		DestinationCountry: "US", Status: "customs_held", CarrierStatus: "I", Description: "Held",
+		OccurredAt: "2026-09-03T10:00:00Z", Location: &Location{Country: "US", City: "LA", Lat: f(33.9), Lon: f(-118.4)},
+		PromisedAt: "2026-09-20T00:00:00Z", Merchant: "m1"}
+	var cases []wireEvent
+	for _, field := range []*string{&base.EventID, &base.TrackingNumber, &base.Carrier, &base.Service, &base.OriginCountry,
+		&base.DestinationCountry, &base.Status, &base.CarrierStatus, &base.Description, &base.Merchant} {
+		for _, v := range texts {
+			old := *field
+			*field = v
+			cases = append(cases, base)
+			*field = old
+		}
+	}
+	for _, field := range []*string{&base.OccurredAt, &base.PromisedAt} {
+		for _, v := range times {
+			old := *field
+			*field = v
+			cases = append(cases, base)
+			*field = old
+		}
+	}
+	for _, l := range locations {
+		w := base
+		w.Location = l
+		cases = append(cases, w)
+	}
+	for _, w := range cases {
+		for _, now := range []time.Time{now, {}} {
+			fe, ok := fastEvent(&w, now)
+			e, err := w.event(now)
+			if ok != (err == nil) || ok && !reflect.DeepEqual(fe, e) {
+				t.Errorf("now %v, %+v, location %+v:\nfastEvent %v %+v\nevent     %v %+v", now, w, w.Location, ok, fe, err, e)
+			}
+		}
 	}
 }

@@ -47,7 +47,7 @@ type factBatch struct {
 	version                                                              []uint32
 }
 
-func ts(t int64) time.Time { return time.Unix(t, 0).UTC() }
+func ts(t uint32) time.Time { return time.Unix(int64(t), 0).UTC() }
 
 func b2u(b bool) uint8 {
 	if b {
@@ -95,16 +95,16 @@ func (b *factBatch) add(f *Fact, now time.Time) {
 	b.dwellB = append(b.dwellB, analytics.Bucket(dh))
 	b.hasExc = append(b.hasExc, b2u(s.HasException()))
 	b.exceptionDay = append(b.exceptionDay, analytics.Day(s.ExceptionAt))
-	b.idAt = append(b.idAt, s.IDAt)
-	b.idKey = append(b.idKey, s.IDKey)
-	b.laneAt = append(b.laneAt, s.LaneAt)
-	b.laneKey = append(b.laneKey, s.LaneKey)
-	b.promiseAt = append(b.promiseAt, s.PromiseAt)
-	b.promiseKey = append(b.promiseKey, s.PromiseKey)
-	b.lastKey = append(b.lastKey, s.LastKey)
-	eo := s.EarlyOut
-	if eo == nil {
-		eo = []int64{}
+	b.idAt = append(b.idAt, int64(s.IDAt))
+	b.idKey = append(b.idKey, int64(s.IDKey))
+	b.laneAt = append(b.laneAt, int64(s.LaneAt))
+	b.laneKey = append(b.laneKey, int64(s.LaneKey))
+	b.promiseAt = append(b.promiseAt, int64(s.PromiseAt))
+	b.promiseKey = append(b.promiseKey, int64(s.PromiseKey))
+	b.lastKey = append(b.lastKey, int64(s.LastKey))
+	eo := make([]int64, len(s.EarlyOut))
+	for i, t := range s.EarlyOut {
+		eo[i] = int64(t)
 	}
 	b.earlyOut = append(b.earlyOut, eo)
 	b.version = append(b.version, s.Version)
@@ -172,6 +172,8 @@ func latestColumns(cols ...string) string {
 	return b.String()
 }
 
+func u32(t time.Time) uint32 { return uint32(t.Unix()) }
+
 // restoreSQL selects the latest state of a partition's shipments.
 func restoreSQL(partition int) string {
 	cols := []string{"carrier", "service", "merchant", "lane",
@@ -194,24 +196,28 @@ func (s *Store) Restore(ctx context.Context, partition int, fn func(trackingNumb
 	var (
 		tn, carrier, service, merchant, lane, status                     string
 		first, picked, active, delivered, exc, cin, cout, promised, last time.Time
+		idAt, idKey, laneAt, laneKey, promiseAt, promiseKey, lastKey     int64
+		earlyOut                                                         []int64
 		st                                                               analytics.Shipment
 	)
 	for rows.Next() {
 		st = analytics.Shipment{}
 		if err := rows.Scan(&tn, &carrier, &service, &merchant, &lane,
 			&first, &picked, &active, &delivered, &exc, &cin, &cout, &promised, &last, &status,
-			&st.IDAt, &st.IDKey, &st.LaneAt, &st.LaneKey, &st.PromiseAt, &st.PromiseKey, &st.LastKey, &st.EarlyOut, &st.Version); err != nil {
+			&idAt, &idKey, &laneAt, &laneKey, &promiseAt, &promiseKey, &lastKey, &earlyOut, &st.Version); err != nil {
 			return fmt.Errorf("cannot read state of partition %d: %w", partition, err)
 		}
 		st.SetLabels(carrier, service, merchant, lane)
-		st.FirstAt, st.PickedUpAt, st.ActiveAt, st.DeliveredAt = first.Unix(), picked.Unix(), active.Unix(), delivered.Unix()
-		st.ExceptionAt, st.CustomsInAt, st.CustomsOutAt = exc.Unix(), cin.Unix(), cout.Unix()
-		st.PromisedAt, st.LastAt = promised.Unix(), last.Unix()
+		st.FirstAt, st.PickedUpAt, st.ActiveAt, st.DeliveredAt = u32(first), u32(picked), u32(active), u32(delivered)
+		st.ExceptionAt, st.CustomsInAt, st.CustomsOutAt = u32(exc), u32(cin), u32(cout)
+		st.PromisedAt, st.LastAt = u32(promised), u32(last)
+		st.IDAt, st.IDKey, st.LaneAt, st.LaneKey = uint32(idAt), uint32(idKey), uint32(laneAt), uint32(laneKey)
+		st.PromiseAt, st.PromiseKey, st.LastKey = uint32(promiseAt), uint32(promiseKey), uint32(lastKey)
 		if st.LastStatus, err = schemas.ParseStatus(status); err != nil {
 			return fmt.Errorf("cannot restore shipment %s: %w", tn, err)
 		}
-		if len(st.EarlyOut) == 0 {
-			st.EarlyOut = nil
+		for _, t := range earlyOut {
+			st.EarlyOut = append(st.EarlyOut, uint32(t))
 		}
 		fn(tn, st)
 	}

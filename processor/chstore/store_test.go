@@ -118,7 +118,7 @@ func TestWriteRestoreScorecard(t *testing.T) {
 	a := shipment(promised, ev("a2", "dhl", "CN-US", schemas.CustomsClearance, 20), ev("a3", "dhl", "CN-US", schemas.Delivered, 50))
 	b := shipment(ev("b1", "dhl", "CN-US", schemas.PickedUp, 0), ev("b2", "dhl", "CN-US", schemas.CustomsHeld, 10),
 		ev("b3", "dhl", "CN-US", schemas.CustomsReleased, 40), ev("b4", "dhl", "CN-US", schemas.Delivered, 100))
-	b.EarlyOut = []int64{1, 2} // exercise the array column
+	b.EarlyOut = []uint32{1, 2} // exercise the array column
 	c := shipment(ev("c1", "4px", "CN-GB", schemas.PickedUp, 0), ev("c2", "4px", "CN-GB", schemas.Exception, 30))
 	facts := []processor.Fact{{TrackingNumber: "A", Partition: 3, State: a}, {TrackingNumber: "B", Partition: 3, State: b}, {TrackingNumber: "C", Partition: 5, State: c}}
 	if err := s.WriteFacts(ctx, facts); err != nil {
