@@ -49,9 +49,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		bar.Finish()
 		return nil
 	}
-	bs, err := broker.ParseBrokers(*brokers)
+	bs, err := brokerList(*brokers)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
 	bar := progress.New(stderr, "publishing events", 0, "events")
 	n, err := produce(ctx, g, bs, *topic, bar)
@@ -145,9 +145,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
-	cfg, err := chstore.ParseAddr(*addr)
+	cfg, err := clickhouseConfig(*addr)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
 	applied, err := chstore.Migrate(ctx, cfg, stdout)
 	if err != nil {
@@ -170,13 +170,13 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
-	bs, err := broker.ParseBrokers(*brokers)
+	bs, err := brokerList(*brokers)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
-	cfg, err := chstore.ParseAddr(*addr)
+	cfg, err := clickhouseConfig(*addr)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -244,11 +244,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format != "json" && *format != "table" {
 		return errUsage{fmt.Sprintf("unknown --format %q: want json or table", *format)}
 	}
-	cfg, err := chstore.ParseAddr(*addr)
-	if err != nil {
-		return errUsage{err.Error()}
-	}
-	store, err := chstore.Open(ctx, cfg)
+	store, _, err := openStore(ctx, *addr)
 	if err != nil {
 		return err
 	}

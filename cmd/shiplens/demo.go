@@ -40,9 +40,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Kafka: the given brokers, or an embedded kfake broker on 127.0.0.1.
 	var brokers []string
 	if *brokersFlag != "" {
-		bs, err := broker.ParseBrokers(*brokersFlag)
+		bs, err := brokerList(*brokersFlag)
 		if err != nil {
-			return errUsage{err.Error()}
+			return err
 		}
 		brokers = bs
 		say("using Kafka at %v", brokers)
@@ -80,9 +80,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		chAddr = srv.Addr
 		say("started private ClickHouse %s at %s (data in %s)", chserver.Version(ctx, srv.Addr), srv.Addr, dir)
 	}
-	cfg, err := chstore.ParseAddr(chAddr)
+	cfg, err := clickhouseConfig(chAddr)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
 	if _, err := chstore.Migrate(ctx, cfg, nil); err != nil {
 		return err

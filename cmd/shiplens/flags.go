@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/processor/chstore"
 )
 
 var errHelp = errors.New("help shown")
@@ -74,4 +78,32 @@ func (f *flags) parseNoArgs(args []string) error {
 		return errUsage{fmt.Sprintf("unexpected argument %q", f.Arg(0))}
 	}
 	return nil
+}
+
+// brokerList parses --brokers; a bad value is a usage error.
+func brokerList(s string) ([]string, error) {
+	bs, err := broker.ParseBrokers(s)
+	if err != nil {
+		return nil, errUsage{err.Error()}
+	}
+	return bs, nil
+}
+
+// clickhouseConfig parses --clickhouse; a bad value is a usage error.
+func clickhouseConfig(s string) (chstore.Config, error) {
+	cfg, err := chstore.ParseAddr(s)
+	if err != nil {
+		return cfg, errUsage{err.Error()}
+	}
+	return cfg, nil
+}
+
+// openStore parses --clickhouse and connects; the caller closes the store.
+func openStore(ctx context.Context, s string) (*chstore.Store, chstore.Config, error) {
+	cfg, err := clickhouseConfig(s)
+	if err != nil {
+		return nil, cfg, err
+	}
+	store, err := chstore.Open(ctx, cfg)
+	return store, cfg, err
 }

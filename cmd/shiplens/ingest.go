@@ -94,9 +94,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
-	bs, err := broker.ParseBrokers(*brokers)
+	bs, err := brokerList(*brokers)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
 	if err := broker.Ping(ctx, bs); err != nil {
 		return err
@@ -115,11 +115,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rc.Register(mux)
 	var store *chstore.Store
 	if *addr != "" {
-		cfg, err := chstore.ParseAddr(*addr)
-		if err != nil {
-			return errUsage{err.Error()}
-		}
-		if store, err = chstore.Open(ctx, cfg); err != nil {
+		if store, _, err = openStore(ctx, *addr); err != nil {
 			return err
 		}
 		defer store.Close()
@@ -211,9 +207,9 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := f.parseNoArgs(args[1:]); err != nil {
 		return err
 	}
-	bs, err := broker.ParseBrokers(*brokers)
+	bs, err := brokerList(*brokers)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
 	keep := func(d *schemas.DeadLetter) bool {
 		return (*source == "" || d.Source == *source) && (*reason == "" || string(d.Reason) == *reason)
@@ -339,15 +335,11 @@ func runPoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *source == "" || *baseURL == "" {
 		return errUsage{"--source and --base-url are required"}
 	}
-	bs, err := broker.ParseBrokers(*brokers)
+	bs, err := brokerList(*brokers)
 	if err != nil {
-		return errUsage{err.Error()}
+		return err
 	}
-	cfg, err := chstore.ParseAddr(*addr)
-	if err != nil {
-		return errUsage{err.Error()}
-	}
-	store, err := chstore.Open(ctx, cfg)
+	store, _, err := openStore(ctx, *addr)
 	if err != nil {
 		return err
 	}
