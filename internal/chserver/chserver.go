@@ -38,6 +38,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/shiplens/shiplens/internal/tempdir"
 )
 
 // EnvBinary names the environment variable that, when set, gives the path of
@@ -198,8 +199,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 	dir, ownDir := o.Dir, false
 	if dir == "" {
-		removeStaleTempDirs()
-		d, err := os.MkdirTemp("", tempDirPrefix+strconv.Itoa(os.Getpid())+"-")
+		d, err := tempdir.New(tempDirPrefix)
 		if err != nil {
 			return nil, fmt.Errorf("cannot create clickhouse temp dir: %w", err)
 		}
@@ -582,20 +582,3 @@ const usersXML = `<?xml version="1.0"?>
     </quotas>
 </yandex>
 `
-
-// removeStaleTempDirs deletes temp dirs that Start created for processes that
-// no longer exist (a parent killed before it could call Stop).
-func removeStaleTempDirs() {
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), tempDirPrefix+"*"))
-	for _, m := range matches {
-		rest := strings.TrimPrefix(filepath.Base(m), tempDirPrefix)
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
-			continue
-		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			_ = os.RemoveAll(m)
-		}
-	}
-}

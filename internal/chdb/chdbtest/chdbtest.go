@@ -17,14 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/shiplens/shiplens/internal/chdb"
+	"github.com/shiplens/shiplens/internal/tempdir"
 	"github.com/shiplens/shiplens/internal/testenv"
 )
 
@@ -104,8 +101,7 @@ func open() {
 		openErr = fmt.Errorf("cannot run tests on current ClickHouse: %w", err)
 		return
 	}
-	removeStaleDirs()
-	dir, err := os.MkdirTemp("", dirPrefix+strconv.Itoa(os.Getpid())+"-")
+	dir, err := tempdir.New(dirPrefix)
 	if err != nil {
 		openErr = fmt.Errorf("cannot create chdb data dir: %w", err)
 		return
@@ -137,21 +133,4 @@ func shutdown() error {
 		return fmt.Errorf("cannot remove chdb data dir: %w", err)
 	}
 	return nil
-}
-
-// removeStaleDirs deletes data dirs left by test binaries that exited without
-// Main (their process id no longer exists).
-func removeStaleDirs() {
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
-	for _, m := range matches {
-		rest := strings.TrimPrefix(filepath.Base(m), dirPrefix)
-		pidText, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
-			continue
-		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			_ = os.RemoveAll(m)
-		}
-	}
 }
