@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"sync"
 	"testing"
@@ -41,6 +42,12 @@ func newPipeline(t *testing.T, partitions int) *pipeline {
 		t.Fatal(err)
 	}
 	t.Cleanup(emb.Close)
+	return newPipelineOn(t, emb)
+}
+
+// newPipelineOn is newPipeline on a broker the caller started.
+func newPipelineOn(t *testing.T, emb *broker.Embedded) *pipeline {
+	t.Helper()
 	addr, db := chtest.DB(t)
 	cfg := chstore.Config{Addr: addr, Database: db}
 	if _, err := chstore.Migrate(context.Background(), cfg, nil); err != nil {
@@ -52,6 +59,18 @@ func newPipeline(t *testing.T, partitions int) *pipeline {
 	}
 	t.Cleanup(func() { store.Close() })
 	return &pipeline{t: t, brokers: emb.Addrs(), store: store}
+}
+
+func portOf(t *testing.T, addr string) int {
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // publish sends raw messages keyed by tracking number, in order, and records
