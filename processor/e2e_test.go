@@ -21,8 +21,8 @@ import (
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
 	"github.com/shiplens/shiplens/internal/reference"
 	"github.com/shiplens/shiplens/processor"
-	"github.com/shiplens/shiplens/processor/chstore"
 	"github.com/shiplens/shiplens/schemas"
+	"github.com/shiplens/shiplens/store"
 )
 
 func TestMain(m *testing.M) { chtest.Main(m) }
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) { chtest.Main(m) }
 type pipeline struct {
 	t       *testing.T
 	brokers []string
-	store   *chstore.Store
+	store   *store.Store
 	ends    map[int]int64
 }
 
@@ -49,11 +49,11 @@ func newPipeline(t *testing.T, partitions int) *pipeline {
 func newPipelineOn(t *testing.T, emb *broker.Embedded) *pipeline {
 	t.Helper()
 	addr, db := chtest.DB(t)
-	cfg := chstore.Config{Addr: addr, Database: db}
-	if _, err := chstore.Migrate(context.Background(), cfg, nil); err != nil {
+	cfg := store.Config{Addr: addr, Database: db}
+	if _, err := store.Migrate(context.Background(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
-	store, err := chstore.Open(context.Background(), cfg)
+	store, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ var (
 
 func (p *pipeline) report() []analytics.ScoreRow {
 	p.t.Helper()
-	rows, err := p.store.Scorecard(context.Background(), chstore.ScorecardQuery{From: from, To: to})
+	rows, err := p.store.Scorecard(context.Background(), store.ScorecardQuery{From: from, To: to})
 	if err != nil {
 		p.t.Fatal(err)
 	}

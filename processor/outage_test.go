@@ -11,7 +11,7 @@ import (
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
 	"github.com/shiplens/shiplens/internal/reference"
-	"github.com/shiplens/shiplens/processor/chstore"
+	"github.com/shiplens/shiplens/store"
 )
 
 // proxy forwards TCP connections to a backend until it is cut: then it drops
@@ -91,11 +91,11 @@ func TestClickHouseOutage(t *testing.T) {
 	}
 	t.Cleanup(emb.Close)
 	addr, db := chtest.DB(t)
-	if _, err := chstore.Migrate(context.Background(), chstore.Config{Addr: addr, Database: db}, nil); err != nil {
+	if _, err := store.Migrate(context.Background(), store.Config{Addr: addr, Database: db}, nil); err != nil {
 		t.Fatal(err)
 	}
 	px := newProxy(t, addr)
-	store, err := chstore.Open(context.Background(), chstore.Config{Addr: px.ln.Addr().String(), Database: db, DialTimeout: time.Second})
+	store, err := store.Open(context.Background(), store.Config{Addr: px.ln.Addr().String(), Database: db, DialTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,22 +25,16 @@ import (
 )
 
 // Fact is one version of a shipment's state, ready to be written.
-type Fact struct {
-	TrackingNumber string
-	Partition      int
-	State          analytics.Shipment
-}
+type Fact = analytics.Fact
 
 // Sink stores facts and gives a partition's state back. Writes must be
-// idempotent: the same facts may be written again after a crash.
+// idempotent: the same facts may be written again after a crash. An error
+// that retrying cannot fix (a schema mismatch, bad SQL) is marked with
+// retry.Permanent, and the processor stops instead of retrying forever.
 type Sink interface {
 	WriteFacts(ctx context.Context, facts []Fact) error
 	Restore(ctx context.Context, partition int, fn func(trackingNumber string, st analytics.Shipment)) error
 }
-
-// ErrPermanent marks a Sink error that retrying cannot fix (a schema
-// mismatch, bad SQL); the processor stops instead of retrying forever.
-var ErrPermanent = errors.New("permanent error")
 
 // Config configures a Processor.
 type Config struct {

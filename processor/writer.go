@@ -2,9 +2,10 @@ package processor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/shiplens/shiplens/internal/retry"
 )
 
 // writeReq is one owner's share of a write: its changed shipments, and where
@@ -95,32 +96,21 @@ func (w *writer) run(ctx context.Context) {
 }
 
 // retry calls fn until it succeeds, ctx ends or fn fails permanently, backing
-// off exponentially. While it waits the owners wait too and fetch nothing,
-// which is the processor's backpressure on a slow or absent sink.
+// off exponentially with jitter. While it waits the owners wait too and fetch
+// nothing, which is the processor's backpressure on a slow or absent sink. A
+// permanent failure stops the processor.
 func (p *Processor) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	backoff := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := fn(ctx)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, ErrPermanent) {
-			err = fmt.Errorf("cannot %s: %w", what, err)
-			p.fail(err)
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.metrics.retries.Add(1)
-		p.cfg.Log.Warn("retrying after failure", "what", what, "attempt", attempt, "backoff", backoff, "err", err)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		backoff = min(backoff*2, p.cfg.MaxBackoff)
+	err := retry.Do(ctx, retry.Policy{
+		Initial: 100 * time.Millisecond,
+		Max:     p.cfg.MaxBackoff,
+		OnRetry: func(attempt int, wait time.Duration, err error) {
+			p.metrics.retries.Add(1)
+			p.cfg.Log.Warn("retrying after failure", "what", what, "attempt", attempt, "backoff", wait, "err", err)
+		},
+	}, fn)
+	if retry.IsPermanent(err) {
+		err = fmt.Errorf("cannot %s: %w", what, err)
+		p.fail(err)
 	}
+	return err
 }

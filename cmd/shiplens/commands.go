@@ -18,8 +18,8 @@ import (
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/progress"
 	"github.com/shiplens/shiplens/processor"
-	"github.com/shiplens/shiplens/processor/chstore"
 	"github.com/shiplens/shiplens/schemas"
+	"github.com/shiplens/shiplens/store"
 )
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -136,7 +136,7 @@ func produce(ctx context.Context, g *gen.Generator, brokers []string, topic stri
 }
 
 func clickhouseFlag(f *flags) *string {
-	return f.String("clickhouse", chstore.DefaultAddr, "ClickHouse native address host:port or clickhouse://user:pass@host:port/db")
+	return f.String("clickhouse", store.DefaultAddr, "ClickHouse native address host:port or clickhouse://user:pass@host:port/db")
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -149,7 +149,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	applied, err := chstore.Migrate(ctx, cfg, stdout)
+	applied, err := store.Migrate(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}
@@ -183,15 +183,15 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	store, err := chstore.Open(ctx, cfg)
+	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
 	if err := broker.Ping(ctx, bs); err != nil {
 		return err
 	}
-	p, err := processor.New(processor.Config{Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Log: log}, store)
+	p, err := processor.New(processor.Config{Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Log: log}, db)
 	if err != nil {
 		return errUsage{err.Error()}
 	}
@@ -244,20 +244,20 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format != "json" && *format != "table" {
 		return errUsage{fmt.Sprintf("unknown --format %q: want json or table", *format)}
 	}
-	store, _, err := openStore(ctx, *addr)
+	db, _, err := openStore(ctx, *addr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	rows, err := store.Scorecard(ctx, q)
+	defer db.Close()
+	rows, err := db.Scorecard(ctx, q)
 	if err != nil {
 		return err
 	}
 	return writeRows(stdout, rows, *format)
 }
 
-func parseDays(from, to string) (chstore.ScorecardQuery, error) {
-	var q chstore.ScorecardQuery
+func parseDays(from, to string) (store.ScorecardQuery, error) {
+	var q store.ScorecardQuery
 	if from == "" || to == "" {
 		return q, errUsage{"both --from and --to are required (YYYY-MM-DD)"}
 	}

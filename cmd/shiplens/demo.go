@@ -17,7 +17,7 @@ import (
 	"github.com/shiplens/shiplens/internal/chserver"
 	"github.com/shiplens/shiplens/internal/progress"
 	"github.com/shiplens/shiplens/processor"
-	"github.com/shiplens/shiplens/processor/chstore"
+	"github.com/shiplens/shiplens/store"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -84,14 +84,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if _, err := chstore.Migrate(ctx, cfg, nil); err != nil {
+	if _, err := store.Migrate(ctx, cfg, nil); err != nil {
 		return err
 	}
-	store, err := chstore.Open(ctx, cfg)
+	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
 
 	// Workload: generate and publish.
 	gcfg := gen.Config{Shipments: *shipments, Seed: *seed}.WithDefaults()
@@ -110,7 +110,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Process until the group has committed every message.
 	group := fmt.Sprintf("shiplens-demo-%d", time.Now().UnixNano())
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Log: log}, store)
+	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Log: log}, db)
 	if err != nil {
 		return err
 	}
@@ -161,8 +161,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	say("wrote %d shipment versions to ClickHouse in %d inserts", s.Written, s.Inserts)
 
 	// Scorecard over every delivery day of the workload.
-	q := chstore.ScorecardQuery{From: gcfg.Start, To: gcfg.Start.Add(gcfg.Span + 180*24*time.Hour)}
-	card, err := store.ScorecardOf(ctx, q)
+	q := store.ScorecardQuery{From: gcfg.Start, To: gcfg.Start.Add(gcfg.Span + 180*24*time.Hour)}
+	card, err := db.ScorecardOf(ctx, q)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/shiplens/shiplens/internal/broker"
-	"github.com/shiplens/shiplens/processor/chstore"
+	"github.com/shiplens/shiplens/store"
 )
 
 var errHelp = errors.New("help shown")
@@ -90,8 +90,8 @@ func brokerList(s string) ([]string, error) {
 }
 
 // clickhouseConfig parses --clickhouse; a bad value is a usage error.
-func clickhouseConfig(s string) (chstore.Config, error) {
-	cfg, err := chstore.ParseAddr(s)
+func clickhouseConfig(s string) (store.Config, error) {
+	cfg, err := store.ParseAddr(s)
 	if err != nil {
 		return cfg, errUsage{err.Error()}
 	}
@@ -99,11 +99,11 @@ func clickhouseConfig(s string) (chstore.Config, error) {
 }
 
 // openStore parses --clickhouse and connects; the caller closes the store.
-func openStore(ctx context.Context, s string) (*chstore.Store, chstore.Config, error) {
+func openStore(ctx context.Context, s string) (*store.Store, store.Config, error) {
 	cfg, err := clickhouseConfig(s)
 	if err != nil {
 		return nil, cfg, err
 	}
-	store, err := chstore.Open(ctx, cfg)
-	return store, cfg, err
+	db, err := store.Open(ctx, cfg)
+	return db, cfg, err
 }

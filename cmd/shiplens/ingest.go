@@ -19,8 +19,8 @@ import (
 	"github.com/shiplens/shiplens/ingest"
 	"github.com/shiplens/shiplens/ingest/carriers"
 	"github.com/shiplens/shiplens/internal/broker"
-	"github.com/shiplens/shiplens/processor/chstore"
 	"github.com/shiplens/shiplens/schemas"
+	"github.com/shiplens/shiplens/store"
 )
 
 func runNormalize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -113,15 +113,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}, p)
 	mux := http.NewServeMux()
 	rc.Register(mux)
-	var store *chstore.Store
+	var db *store.Store
 	if *addr != "" {
-		if store, _, err = openStore(ctx, *addr); err != nil {
+		if db, _, err = openStore(ctx, *addr); err != nil {
 			return err
 		}
-		defer store.Close()
+		defer db.Close()
 	}
 	mux.HandleFunc("GET /v1/carriers", func(w http.ResponseWriter, r *http.Request) {
-		if store == nil {
+		if db == nil {
 			httpError(w, http.StatusNotImplemented, "this server was started without --clickhouse")
 			return
 		}
@@ -131,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return
 		}
 		q.Carrier, q.Lane = r.URL.Query().Get("carrier"), r.URL.Query().Get("lane")
-		rows, err := store.Scorecard(r.Context(), q)
+		rows, err := db.Scorecard(r.Context(), q)
 		if err != nil {
 			log.Error("scorecard query failed", "err", err)
 			httpError(w, http.StatusServiceUnavailable, "cannot query ClickHouse")
@@ -339,11 +339,11 @@ func runPoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	store, _, err := openStore(ctx, *addr)
+	db, _, err := openStore(ctx, *addr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
 	if err := broker.Ping(ctx, bs); err != nil {
 		return err
 	}
@@ -354,7 +354,7 @@ func runPoll(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer pub.Close()
 	carrier := *source
 	open := func(ctx context.Context) ([]string, error) {
-		return store.OpenShipments(ctx, carrier, time.Now().Add(-*maxAge))
+		return db.OpenShipments(ctx, carrier, time.Now().Add(-*maxAge))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	p, err := ingest.NewPoller(ingest.PollConfig{Source: *source, BaseURL: *baseURL, Interval: *interval, RatePerSec: *ratePerSec,

@@ -1,4 +1,4 @@
-package chstore
+package store
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/internal/chdb/chdbtest"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
-	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/schemas"
 )
 
@@ -120,7 +119,7 @@ func TestWriteRestoreScorecard(t *testing.T) {
 		ev("b3", "dhl", "CN-US", schemas.CustomsReleased, 40), ev("b4", "dhl", "CN-US", schemas.Delivered, 100))
 	b.EarlyOut = []uint32{1, 2} // exercise the array column
 	c := shipment(ev("c1", "4px", "CN-GB", schemas.PickedUp, 0), ev("c2", "4px", "CN-GB", schemas.Exception, 30))
-	facts := []processor.Fact{{TrackingNumber: "A", Partition: 3, State: a}, {TrackingNumber: "B", Partition: 3, State: b}, {TrackingNumber: "C", Partition: 5, State: c}}
+	facts := []analytics.Fact{{TrackingNumber: "A", Partition: 3, State: a}, {TrackingNumber: "B", Partition: 3, State: b}, {TrackingNumber: "C", Partition: 5, State: c}}
 	if err := s.WriteFacts(ctx, facts); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +131,7 @@ func TestWriteRestoreScorecard(t *testing.T) {
 	c2 := c
 	late := ev("c3", "4px", "CN-GB", schemas.Delivered, 80)
 	c2.Apply(&late)
-	if err := s.WriteFacts(ctx, []processor.Fact{{TrackingNumber: "C", Partition: 5, State: c2}}); err != nil {
+	if err := s.WriteFacts(ctx, []analytics.Fact{{TrackingNumber: "C", Partition: 5, State: c2}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -213,7 +212,7 @@ func TestOpenShipments(t *testing.T) {
 	open := shipment(ev("d1", "dhl", "CN-US", schemas.PickedUp, 0), ev("d2", "dhl", "CN-US", schemas.InTransit, 30))
 	returned := shipment(ev("e1", "dhl", "CN-US", schemas.PickedUp, 0), ev("e2", "dhl", "CN-US", schemas.Returned, 30))
 	old := shipment(ev("f1", "dhl", "CN-US", schemas.PickedUp, -24*90))
-	facts = append(facts, processor.Fact{TrackingNumber: "D", State: open}, processor.Fact{TrackingNumber: "E", State: returned}, processor.Fact{TrackingNumber: "F", State: old})
+	facts = append(facts, analytics.Fact{TrackingNumber: "D", State: open}, analytics.Fact{TrackingNumber: "E", State: returned}, analytics.Fact{TrackingNumber: "F", State: old})
 	if err := s.WriteFacts(ctx, facts); err != nil {
 		t.Fatal(err)
 	}

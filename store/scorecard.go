@@ -1,4 +1,4 @@
-package chstore
+package store
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package chstore
+package store
 
 import (
 	"context"
@@ -8,14 +8,12 @@ import (
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
-	"github.com/shiplens/shiplens/processor"
+	"github.com/shiplens/shiplens/internal/retry"
 	"github.com/shiplens/shiplens/schemas"
 )
 
 // Fact is one version of a shipment's state, ready to be written.
-type Fact = processor.Fact
-
-var _ processor.Sink = (*Store)(nil)
+type Fact = analytics.Fact
 
 var factColumns = []string{
 	"tracking_number", "partition", "carrier", "service", "merchant", "lane",
@@ -139,7 +137,7 @@ func (s *Store) WriteFacts(ctx context.Context, facts []Fact) error {
 	batch, err := s.conn.PrepareBatch(ctx, insertFacts)
 	if err != nil {
 		if !Retryable(err) {
-			return fmt.Errorf("cannot prepare insert into shipments: %w: %w", processor.ErrPermanent, err)
+			return retry.Permanent(fmt.Errorf("cannot prepare insert into shipments: %w", err))
 		}
 		return fmt.Errorf("cannot prepare insert into shipments: %w", err)
 	}
@@ -151,7 +149,7 @@ func (s *Store) WriteFacts(ctx context.Context, facts []Fact) error {
 	}
 	if err := batch.Send(); err != nil {
 		if !Retryable(err) {
-			return fmt.Errorf("cannot insert %d rows into shipments: %w: %w", len(facts), processor.ErrPermanent, err)
+			return retry.Permanent(fmt.Errorf("cannot insert %d rows into shipments: %w", len(facts), err))
 		}
 		return fmt.Errorf("cannot insert %d rows into shipments: %w", len(facts), err)
 	}

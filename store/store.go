@@ -1,10 +1,10 @@
-// Package chstore is shiplens' ClickHouse storage: it parses the --clickhouse
+// Package store is shiplens' ClickHouse storage: it parses the --clickhouse
 // address, applies the migrations of schemas/clickhouse, writes shipment facts
 // in idempotent batches, reads a partition's state back for restore and runs
 // the carrier scorecard query. Every statement it sends runs on ClickHouse
 // 18.16 and on current releases. It must not hold shipment state or decide
 // when to write: the processor does.
-package chstore
+package store
 
 import (
 	"context"

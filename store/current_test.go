@@ -1,4 +1,4 @@
-package chstore
+package store
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/internal/chdb/chdbtest"
-	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/schemas"
 )
 
@@ -180,12 +179,12 @@ func dumpRows(rows []analytics.ScoreRow) []string {
 
 // sampleFacts are three shipments on two lanes: one on time through customs,
 // one held in customs, one with an exception.
-func sampleFacts() []processor.Fact {
+func sampleFacts() []analytics.Fact {
 	promised := ev("a1", "dhl", "CN-US", schemas.PickedUp, 0)
 	promised.PromisedAt = day0.Add(60 * time.Hour)
 	a := shipment(promised, ev("a2", "dhl", "CN-US", schemas.CustomsClearance, 20), ev("a3", "dhl", "CN-US", schemas.Delivered, 50))
 	b := shipment(ev("b1", "dhl", "CN-US", schemas.PickedUp, 0), ev("b2", "dhl", "CN-US", schemas.CustomsHeld, 10),
 		ev("b3", "dhl", "CN-US", schemas.CustomsReleased, 40), ev("b4", "dhl", "CN-US", schemas.Delivered, 100))
 	c := shipment(ev("c1", "4px", "CN-GB", schemas.PickedUp, 0), ev("c2", "4px", "CN-GB", schemas.Exception, 30), ev("c3", "4px", "CN-GB", schemas.Delivered, 80))
-	return []processor.Fact{{TrackingNumber: "A", Partition: 3, State: a}, {TrackingNumber: "B", Partition: 3, State: b}, {TrackingNumber: "C", Partition: 5, State: c}}
+	return []analytics.Fact{{TrackingNumber: "A", Partition: 3, State: a}, {TrackingNumber: "B", Partition: 3, State: b}, {TrackingNumber: "C", Partition: 5, State: c}}
 }

@@ -1,11 +1,11 @@
-package chstore
+package store
 
 import (
 	"context"
 	"fmt"
 	"testing"
 
-	"github.com/shiplens/shiplens/processor"
+	"github.com/shiplens/shiplens/analytics"
 )
 
 // BenchmarkWriteFacts measures one batch insert of 1000 shipment facts into
@@ -13,7 +13,7 @@ import (
 func BenchmarkWriteFacts(b *testing.B) {
 	s := newStoreB(b)
 	base := sampleFacts()
-	facts := make([]processor.Fact, benchRows)
+	facts := make([]analytics.Fact, benchRows)
 	for i := range facts {
 		facts[i] = base[i%len(base)]
 		facts[i].TrackingNumber = fmt.Sprintf("T%06d", i)
