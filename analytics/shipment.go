@@ -39,8 +39,10 @@ type figures struct {
 	merchant unique.Handle[string]
 	lane     unique.Handle[string]
 
-	IDAt, IDKey     uint32 // key of the event that set carrier, service and merchant: the earliest
-	LaneAt, LaneKey uint32 // key of the earliest event that carried both countries
+	// Each *At, *Key pair is the (occurred_at, tie key) of the event that
+	// set a label; see tieKey.
+	IDAt, IDKey     uint32 // the earliest event: carrier, service and merchant
+	LaneAt, LaneKey uint32 // the earliest event that carried both countries
 
 	FirstAt     uint32 // earliest event of any status
 	PickedUpAt  uint32 // first picked_up
@@ -61,8 +63,8 @@ type figures struct {
 	Version uint32
 }
 
-// idHash orders events with equal occurred_at deterministically: FNV-1a, so
-// that keys stored by one process compare correctly in the next.
+// idHash orders events with equal occurred_at and status deterministically:
+// FNV-1a, so that keys stored by one process compare correctly in the next.
 func idHash(id string) uint32 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(id); i++ {
@@ -70,6 +72,15 @@ func idHash(id string) uint32 {
 		h *= 1099511628211
 	}
 	return uint32(h >> 32)
+}
+
+// tieKey orders the events of one shipment that share an occurred_at second
+// as the README defines: by the status taxonomy (customs_clearance before
+// customs_released), then by event id, through the top 24 bits of its hash.
+// Every label, the promise and the latest status use it, so that they all
+// read the same order of events.
+func tieKey(st schemas.Status, id string) uint32 {
+	return uint32(st)<<24 | idHash(id)>>8
 }
 
 // unix returns t as a state time: Unix seconds clamped to [1, MaxUint32].
@@ -105,8 +116,8 @@ func minTime(cur, t uint32) uint32 {
 func (s *Shipment) Apply(e *schemas.Event) bool {
 	prev, prevOut := s.figures, len(s.EarlyOut)
 	t := unix(e.OccurredAt)
-	key := idHash(e.EventID)
 	st := e.Status
+	key := tieKey(st, e.EventID)
 
 	if s.IDAt == never || t < s.IDAt || (t == s.IDAt && key < s.IDKey) {
 		s.IDAt, s.IDKey = t, key
@@ -144,9 +155,8 @@ func (s *Shipment) Apply(e *schemas.Event) bool {
 	}
 	// The latest status: ties on occurred_at go to the status later in the
 	// taxonomy, then to the larger event id hash.
-	lk := uint32(st)<<24 | key>>8
-	if s.LastAt == never || t > s.LastAt || (t == s.LastAt && lk > s.LastKey) {
-		s.LastAt, s.LastKey, s.LastStatus = t, lk, st
+	if s.LastAt == never || t > s.LastAt || (t == s.LastAt && key > s.LastKey) {
+		s.LastAt, s.LastKey, s.LastStatus = t, key, st
 	}
 	if s.figures == prev && len(s.EarlyOut) == prevOut {
 		return false

@@ -41,6 +41,23 @@ type Config struct {
 	// same bytes, its own delay); defaults to 0.02, and a negative value means
 	// none.
 	DuplicateRate float64
+
+	// FirstScanNoCountryRate is the share of shipments, among those that
+	// report countries, whose first scan, the pre-advice (info_received)
+	// sent before the carrier has the parcel, omits destination_country or
+	// both countries, as real pre-advices often do: their lane comes from a
+	// later scan. Defaults to 0.05, and a negative value means none.
+	FirstScanNoCountryRate float64
+	// NoCountryRate is the share of shipments whose events carry no
+	// countries at all (a feed that never sends them), so that they have
+	// no lane; defaults to 0.005, and a negative value means none.
+	NoCountryRate float64
+	// TieRate is the share of scans, after the first of a shipment, that
+	// occur in the same second as the scan before them (batched scans, a
+	// clearance opened and closed in one go); a scan tied to the one before
+	// it is never tied to the one after. Defaults to 0.02, and a negative
+	// value means none.
+	TieRate float64
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -59,6 +76,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.DuplicateRate == 0 {
 		c.DuplicateRate = 0.02
+	}
+	if c.FirstScanNoCountryRate == 0 {
+		c.FirstScanNoCountryRate = 0.05
+	}
+	if c.NoCountryRate == 0 {
+		c.NoCountryRate = 0.005
+	}
+	if c.TieRate == 0 {
+		c.TieRate = 0.02
 	}
 	return c
 }
@@ -84,7 +110,10 @@ func (c Config) Validate() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"disorder rate", c.DisorderRate}, {"duplicate rate", c.DuplicateRate}} {
+	}{
+		{"disorder rate", c.DisorderRate}, {"duplicate rate", c.DuplicateRate},
+		{"first scan no country rate", c.FirstScanNoCountryRate}, {"no country rate", c.NoCountryRate}, {"tie rate", c.TieRate},
+	} {
 		if math.IsNaN(r.v) || r.v > 1 {
 			return fmt.Errorf("invalid generator config: %s is %g, want at most 1 (negative for none)", r.name, r.v)
 		}

@@ -58,8 +58,22 @@
 // digit such as "LX123456785CN", "1Z..." with its check digit, 10-digit DHL,
 // 12-digit FedEx, "YT..." YunExpress, "LP..." Cainiao) and are unique per
 // shipment. An event_id is "<carrier>:<tracking number>:<nn>", nn being the
-// event's rank by occurred_at, so it is deterministic and a duplicate carries
-// the same one.
+// event's rank in scan order (by occurred_at, scans in the same second in the
+// order they were made), so it is deterministic and a duplicate carries the
+// same one.
+//
+// # Reporting quirks
+//
+// Carriers do not report every scan completely, and the figures must not
+// depend on it. FirstScanNoCountryRate of the shipments (5% by default) have
+// a first scan, the info_received pre-advice, without destination_country
+// (half of them) or without either country: their lane is known only from
+// the pickup on. NoCountryRate of the shipments (0.5%) carry no country on
+// any event, so that they have no lane at all. TieRate of the scans (2%),
+// after the first of a shipment, occur in the same second as the scan before
+// them: a pickup at the pre-advice's time, a clearance opened and closed at
+// once, an out_for_delivery and its delivered. A tied scan is never tied to
+// the next one too, and the scans keep their order and event ids.
 //
 // # Arrival order
 //
@@ -83,5 +97,7 @@
 // Each shipment draws from its own random stream (math/rand/v2 PCG seeded
 // from Seed and the shipment's index), and arrival noise is drawn last, so
 // changing DisorderRate or DuplicateRate changes the arrival order but not
-// the events.
+// the events. The reporting quirks draw from a second stream per shipment,
+// so changing their rates changes only the countries they leave out and the
+// times of the scans they tie (and with those, arrival times), nothing else.
 package gen

@@ -26,6 +26,9 @@ type Generator struct {
 	span      int64 // seconds
 	disorder  float64
 	duplicate float64
+	firstBare float64 // FirstScanNoCountryRate
+	allBare   float64 // NoCountryRate
+	tie       float64
 }
 
 // New returns a generator for c after filling in defaults and validating it.
@@ -40,6 +43,9 @@ func New(c Config) (*Generator, error) {
 		span:      int64(c.Span / time.Second),
 		disorder:  max(c.DisorderRate, 0),
 		duplicate: max(c.DuplicateRate, 0),
+		firstBare: max(c.FirstScanNoCountryRate, 0),
+		allBare:   max(c.NoCountryRate, 0),
+		tie:       max(c.TieRate, 0),
 	}
 	return g, nil
 }
@@ -160,9 +166,13 @@ func (g *Generator) Events() []schemas.Event {
 
 // run is the state of one Run.
 type run struct {
-	g    *Generator
-	pcg  rand.PCG
-	rng  *rand.Rand
+	g   *Generator
+	pcg rand.PCG
+	rng *rand.Rand
+	// A second stream per shipment for the reporting quirks (missing
+	// countries, tied times), so that their rates change nothing else.
+	qpcg rand.PCG
+	qrng *rand.Rand
 	q    queue
 	free []*shipment // retired shipments, for reuse
 
@@ -181,6 +191,7 @@ type run struct {
 func newRun(g *Generator) *run {
 	r := &run{g: g, q: newQueue(g.start * 1000)}
 	r.rng = rand.New(&r.pcg)
+	r.qrng = rand.New(&r.qpcg)
 	return r
 }
 
@@ -214,6 +225,12 @@ func (r *run) fill(s *shipment, k int) {
 	e.Service = s.svc.name
 	e.OriginCountry = s.lane.from
 	e.DestinationCountry = s.lane.to
+	switch {
+	case s.bare == bareAll, s.bare == bareFirstBoth && k == 0:
+		e.OriginCountry, e.DestinationCountry = "", ""
+	case s.bare == bareFirstDest && k == 0:
+		e.DestinationCountry = ""
+	}
 	e.Status = kindStatus[sc.kind]
 	e.CarrierStatus = sc.code
 	e.Description = sc.desc
@@ -243,7 +260,8 @@ func (r *run) fill(s *shipment, k int) {
 }
 
 // eventID is "<carrier>:<tracking number>:<sequence>", the sequence being the
-// event's rank in occurred_at order; a duplicate builds the same id.
+// event's rank in scan order (occurred_at order, scans in the same second in
+// the order they were made); a duplicate builds the same id.
 func (r *run) eventID(s *shipment, k int) string {
 	b := append(r.id[:0], s.c.code...)
 	b = append(b, ':')

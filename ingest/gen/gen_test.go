@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -20,7 +21,10 @@ import (
 type parcel struct {
 	arrived []schemas.Event // every copy, in arrival order
 	firsts  []schemas.Event // distinct events, in order of first arrival
-	byTime  []schemas.Event // distinct events by occurred_at
+	byTime  []schemas.Event // distinct events by occurred_at, then scan order
+	// origin and destination as the events that carry them give them, and
+	// the lane of the first event that carries both; empty when none does.
+	origin, destination, lane string
 }
 
 func (p *parcel) has(s schemas.Status) bool {
@@ -56,7 +60,20 @@ func group(events []schemas.Event) []*parcel {
 	}
 	for _, p := range out {
 		p.byTime = slices.Clone(p.firsts)
-		sort.SliceStable(p.byTime, func(i, j int) bool { return p.byTime[i].OccurredAt.Before(p.byTime[j].OccurredAt) })
+		// Within a tracking number, event ids differ only in their scan
+		// sequence, so they order scans made in the same second.
+		sort.SliceStable(p.byTime, func(i, j int) bool {
+			a, b := p.byTime[i], p.byTime[j]
+			if !a.OccurredAt.Equal(b.OccurredAt) {
+				return a.OccurredAt.Before(b.OccurredAt)
+			}
+			return a.EventID < b.EventID
+		})
+		for _, e := range p.byTime {
+			p.origin = cmp.Or(p.origin, e.OriginCountry)
+			p.destination = cmp.Or(p.destination, e.DestinationCountry)
+			p.lane = cmp.Or(p.lane, e.Lane())
+		}
 	}
 	return out
 }
@@ -95,15 +112,16 @@ func marshalAll(t testing.TB, events []schemas.Event) [][]byte {
 
 func TestConfigDefaults(t *testing.T) {
 	got := Config{}.WithDefaults()
-	want := Config{Shipments: 20000, Start: defaultStart, Span: 30 * 24 * time.Hour, DisorderRate: 0.05, DuplicateRate: 0.02}
+	want := Config{Shipments: 20000, Start: defaultStart, Span: 30 * 24 * time.Hour, DisorderRate: 0.05, DuplicateRate: 0.02,
+		FirstScanNoCountryRate: 0.05, NoCountryRate: 0.005, TieRate: 0.02}
 	if got != want {
 		t.Fatalf("Config{}.WithDefaults() = %+v, want %+v", got, want)
 	}
 	if again := got.WithDefaults(); again != got {
 		t.Fatalf("WithDefaults is not idempotent: %+v, then %+v", got, again)
 	}
-	off := Config{DisorderRate: -1, DuplicateRate: -1}.WithDefaults()
-	if off.DisorderRate != -1 || off.DuplicateRate != -1 {
+	off := Config{DisorderRate: -1, DuplicateRate: -1, FirstScanNoCountryRate: -1, NoCountryRate: -1, TieRate: -1}.WithDefaults()
+	if off.DisorderRate != -1 || off.DuplicateRate != -1 || off.FirstScanNoCountryRate != -1 || off.NoCountryRate != -1 || off.TieRate != -1 {
 		t.Fatalf("negative rates must stay negative (none), got %+v", off)
 	}
 	// With the default Span, every event must lie before today (2026-11-22),
@@ -147,6 +165,10 @@ func TestConfigValidate(t *testing.T) {
 	f(Config{DisorderRate: 1.5}, "disorder rate")
 	f(Config{DisorderRate: math.NaN()}, "disorder rate")
 	f(Config{DuplicateRate: 2}, "duplicate rate")
+	f(Config{FirstScanNoCountryRate: 1, NoCountryRate: 1, TieRate: 1}, "")
+	f(Config{FirstScanNoCountryRate: 1.01}, "first scan no country rate")
+	f(Config{NoCountryRate: math.NaN()}, "no country rate")
+	f(Config{TieRate: 3}, "tie rate")
 }
 
 func TestDeterministic(t *testing.T) {
@@ -176,6 +198,116 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestQuirksChangeOnlyTheirFields shows that the reporting quirks leave
+// everything else alone: with and without them, the same events exist, and
+// they differ only in countries left out and in tied scans moved to the time
+// of the scan before.
+func TestQuirksChangeOnlyTheirFields(t *testing.T) {
+	plain := Config{Shipments: 3000, Seed: 12, FirstScanNoCountryRate: -1, NoCountryRate: -1, TieRate: -1}
+	quirky := Config{Shipments: 3000, Seed: 12, FirstScanNoCountryRate: 0.2, NoCountryRate: 0.05, TieRate: 0.2}
+	a, b := group(generate(t, plain)), group(generate(t, quirky))
+	if len(a) != len(b) {
+		t.Fatalf("%d shipments without quirks, %d with", len(a), len(b))
+	}
+	byTN := map[string]*parcel{}
+	for _, p := range a {
+		byTN[p.byTime[0].TrackingNumber] = p
+	}
+	moved, bare := 0, 0
+	for _, q := range b {
+		p := byTN[q.byTime[0].TrackingNumber]
+		if p == nil || len(p.byTime) != len(q.byTime) || len(p.arrived) != len(q.arrived) {
+			t.Fatalf("shipment %s changed its events", q.byTime[0].TrackingNumber)
+		}
+		for k, x := range q.byTime {
+			y := p.byTime[k]
+			if !x.OccurredAt.Equal(y.OccurredAt) {
+				moved++
+				if k == 0 || !x.OccurredAt.Equal(p.byTime[k-1].OccurredAt) {
+					t.Fatalf("event %s moved from %s to %s, not to the previous scan's time", x.EventID, y.OccurredAt, x.OccurredAt)
+				}
+			}
+			if x.Lane() != y.Lane() {
+				bare++
+			}
+			x.OccurredAt, x.OriginCountry, x.DestinationCountry = y.OccurredAt, y.OriginCountry, y.DestinationCountry
+			xb, _ := x.Marshal()
+			yb, _ := y.Marshal()
+			if !bytes.Equal(xb, yb) {
+				t.Fatalf("beyond countries and times, the events differ:\n%s\n%s", xb, yb)
+			}
+		}
+	}
+	if moved == 0 || bare == 0 {
+		t.Fatalf("%d scans tied and %d left without countries: the quirks did nothing", moved, bare)
+	}
+}
+
+// TestQuirks checks the rates of the reporting quirks, and that the tied
+// scans include the pairs that matter to the metrics.
+func TestQuirks(t *testing.T) {
+	f := func(parcels []*parcel, first, none, tie float64) {
+		t.Helper()
+		var firstBare, noLane, pairs, ties int
+		kinds := map[string]int{}
+		for _, p := range parcels {
+			switch {
+			case p.origin == "" && p.destination == "":
+				noLane++
+			case p.lane == "" && len(p.byTime) > 1:
+				t.Fatalf("shipment %s has %d events, some with a country, none with both", p.byTime[0].TrackingNumber, len(p.byTime))
+			case p.byTime[0].Lane() == "":
+				firstBare++
+				if p.byTime[0].Status != schemas.InfoReceived {
+					t.Fatalf("shipment %s: the scan without countries is a %s", p.byTime[0].TrackingNumber, p.byTime[0].Status)
+				}
+			}
+			for k := 1; k < len(p.byTime); k++ {
+				pairs++
+				x, y := p.byTime[k-1], p.byTime[k]
+				if !x.OccurredAt.Equal(y.OccurredAt) {
+					continue
+				}
+				ties++
+				switch {
+				case x.Status.StartsCustoms() && y.Status.EndsCustoms():
+					kinds["customs opened and closed"]++
+				case x.Status == schemas.OutForDelivery && y.Status == schemas.Delivered:
+					kinds["out for delivery and delivered"]++
+				case x.Status == schemas.InfoReceived && y.Status == schemas.PickedUp:
+					kinds["pre-advice and pickup"]++
+				}
+				if k >= 2 && p.byTime[k-2].OccurredAt.Equal(x.OccurredAt) {
+					t.Fatalf("shipment %s has three scans in one second", x.TrackingNumber)
+				}
+			}
+		}
+		n := float64(len(parcels))
+		near := func(name string, got, want float64) {
+			t.Helper()
+			t.Logf("%-30s %.4f (want about %g)", name, got, want)
+			if math.Abs(got-want) > 0.25*want+0.002 {
+				t.Errorf("%s: %.4f, want about %g", name, got, want)
+			}
+		}
+		// A tie rules out one at the next scan, so the share of tied pairs is
+		// tie/(1+tie) in the long run. A pre-advice without countries that
+		// is all of its shipment (info_received only) counts as a shipment
+		// without countries.
+		near("first scan without countries", float64(firstBare)/(n-float64(noLane)), first)
+		near("shipments without countries", float64(noLane)/n, none)
+		near("tied scans", float64(ties)/float64(pairs), tie/(1+tie))
+		for _, k := range []string{"customs opened and closed", "out for delivery and delivered", "pre-advice and pickup"} {
+			if kinds[k] == 0 {
+				t.Errorf("no tie of %s in %d shipments", k, len(parcels))
+			}
+		}
+	}
+	_, parcels := sample()
+	f(parcels, 0.05, 0.005, 0.02)
+	f(group(generate(t, Config{Shipments: 3000, Seed: 8, FirstScanNoCountryRate: 0.5, NoCountryRate: 0.2, TieRate: 0.3})), 0.5, 0.2, 0.3)
+}
+
 func TestEventsValid(t *testing.T) {
 	events, parcels := sample()
 	now := time.Now()
@@ -193,7 +325,7 @@ func TestEventsValid(t *testing.T) {
 		if e.OccurredAt.Before(c.Start) || !e.OccurredAt.Before(end) || e.OccurredAt.After(now) {
 			t.Fatalf("event %s occurred at %s, outside [%s, %s) or in the future", e.EventID, e.OccurredAt, c.Start, end)
 		}
-		if e.OriginCountry == "" || e.DestinationCountry == "" || !slices.Contains(lanes, e.Lane()) {
+		if e.Lane() != "" && !slices.Contains(lanes, e.Lane()) {
 			t.Fatalf("event %s has lane %q", e.EventID, e.Lane())
 		}
 		if !slices.Contains(carriers, e.Carrier) || e.Service == "" || e.Merchant == "" {
@@ -219,12 +351,17 @@ func TestEventsValid(t *testing.T) {
 			t.Fatalf("event %d changes through Decode:\n%s\n%s", i, b, again)
 		}
 	}
-	// A tracking number is one shipment: same carrier, service, lane and merchant.
+	// A tracking number is one shipment: same carrier, service, lane and
+	// merchant. Only the first scan may leave out countries, unless all do.
 	for _, p := range parcels {
 		f := p.arrived[0]
 		for _, e := range p.arrived {
-			if e.Carrier != f.Carrier || e.Service != f.Service || e.Lane() != f.Lane() || e.Merchant != f.Merchant {
+			if e.Carrier != f.Carrier || e.Service != f.Service || e.Merchant != f.Merchant ||
+				e.OriginCountry != "" && e.OriginCountry != p.origin || e.DestinationCountry != "" && e.DestinationCountry != p.destination {
 				t.Fatalf("tracking number %s is shared by different shipments: %+v and %+v", f.TrackingNumber, f, e)
+			}
+			if p.lane != "" && e.Lane() == "" && e.EventID != p.byTime[0].EventID {
+				t.Fatalf("event %s, not the first of its shipment, has no lane", e.EventID)
 			}
 		}
 	}
@@ -239,7 +376,7 @@ func TestCoverage(t *testing.T) {
 	statuses := map[schemas.Status]int{}
 	for _, p := range parcels {
 		carriers[p.arrived[0].Carrier]++
-		lanes[p.arrived[0].Lane()]++
+		lanes[p.lane]++
 		for _, e := range p.byTime {
 			statuses[e.Status]++
 		}
@@ -348,7 +485,7 @@ func TestInOrderWithoutNoise(t *testing.T) {
 	}
 	for _, p := range group(events) {
 		for i := 1; i < len(p.arrived); i++ {
-			if !p.arrived[i].OccurredAt.After(p.arrived[i-1].OccurredAt) {
+			if p.arrived[i].OccurredAt.Before(p.arrived[i-1].OccurredAt) {
 				t.Fatalf("shipment %s: %s (%s) arrives after %s (%s)", p.arrived[0].TrackingNumber,
 					p.arrived[i].Status, p.arrived[i].OccurredAt, p.arrived[i-1].Status, p.arrived[i-1].OccurredAt)
 			}
@@ -420,7 +557,7 @@ func TestScenarios(t *testing.T) {
 			counts["promise on some events"]++
 		}
 		customs := p.has(schemas.CustomsClearance) || p.has(schemas.CustomsHeld)
-		switch f.Lane() {
+		switch p.lane {
 		case "DE-FR", "DE-ES":
 			if customs {
 				t.Fatalf("intra-EU shipment %s went through customs", f.TrackingNumber)
@@ -490,7 +627,7 @@ func TestTransitTimes(t *testing.T) {
 			if start.IsZero() && e.Status.StartsCustoms() {
 				start = e.OccurredAt
 			} else if !start.IsZero() && e.Status.EndsCustoms() {
-				dwell[f.DestinationCountry] = append(dwell[f.DestinationCountry], e.OccurredAt.Sub(start).Hours())
+				dwell[p.destination] = append(dwell[p.destination], e.OccurredAt.Sub(start).Hours())
 				break
 			}
 		}
@@ -559,7 +696,7 @@ func TestTrackingNumbers(t *testing.T) {
 			for _, ch := range tn[2:10] {
 				serial = serial*10 + uint64(ch-'0')
 			}
-			if s10Check(serial) != tn[10] || tn[11:] != e.OriginCountry {
+			if s10Check(serial) != tn[10] || p.origin != "" && tn[11:] != p.origin {
 				t.Fatalf("S10 number %s has a wrong check digit or country", tn)
 			}
 		case "ups":
@@ -728,11 +865,12 @@ func TestTables(t *testing.T) {
 }
 
 func FuzzGenerate(f *testing.F) {
-	f.Add(int64(1), uint16(10), uint32(24), 0.05, 0.02)
-	f.Add(int64(-3), uint16(1), uint32(1), 1.0, 1.0)
-	f.Add(int64(99), uint16(50), uint32(24*365), -1.0, 0.5)
-	f.Fuzz(func(t *testing.T, seed int64, shipments uint16, spanHours uint32, disorder, dup float64) {
-		c := Config{Seed: seed, Shipments: int(shipments%64) + 1, Span: time.Duration(spanHours) * time.Hour, DisorderRate: disorder, DuplicateRate: dup}
+	f.Add(int64(1), uint16(10), uint32(24), 0.05, 0.02, 0.0)
+	f.Add(int64(-3), uint16(1), uint32(1), 1.0, 1.0, 1.0)
+	f.Add(int64(99), uint16(50), uint32(24*365), -1.0, 0.5, 0.3)
+	f.Fuzz(func(t *testing.T, seed int64, shipments uint16, spanHours uint32, disorder, dup, quirk float64) {
+		c := Config{Seed: seed, Shipments: int(shipments%64) + 1, Span: time.Duration(spanHours) * time.Hour, DisorderRate: disorder, DuplicateRate: dup,
+			FirstScanNoCountryRate: quirk, NoCountryRate: quirk / 2, TieRate: quirk}
 		g, err := New(c)
 		if err != nil {
 			return

@@ -21,6 +21,7 @@ type shipment struct {
 	factor   float64  // this parcel's luck: multiplies every transport leg
 	promise  [2]int64 // promised delivery, then an update; Unix seconds
 	promised uint64   // per event, 2 bits: 0 no promised_at, 1 promise[0], 2 promise[1]
+	bare     bare     // which events omit their countries
 	evs      []ev
 	arr      []uint64 // arrival ms after order << 8 | event index, sorted
 	cur      int      // next arrival to emit
@@ -127,6 +128,17 @@ const (
 
 const infoOnlyRate = 0.02
 
+// bare says which events of a shipment omit origin_country and
+// destination_country.
+type bare uint8
+
+const (
+	bareNone      bare = iota
+	bareFirstDest      // the first scan has no destination_country
+	bareFirstBoth      // the first scan has neither country
+	bareAll            // no scan has a country: the shipment has no lane
+)
+
 var (
 	lostRate     = [numClasses]float64{express: 0.004, standard: 0.012, economy: 0.02, road: 0.006}
 	lostScanRate = [numClasses]float64{express: 0.003, standard: 0.006, economy: 0.01, road: 0.004}
@@ -191,8 +203,38 @@ func (r *run) shipment(i int) *shipment {
 		r.vanish(s, f == fateLostScan, limit)
 	}
 	r.promise(s)
+	r.quirks(s, a)
 	r.arrivals(s)
 	return s
+}
+
+// quirks decides how carriers misreport s: countries left out of its first
+// scan or of all its scans, and scans that share the second of the scan
+// before them. The scans stay in order; a tie only moves a scan earlier, to
+// the time of the one before, so every other property of the journey holds.
+// The quirks draw from a stream of their own, seeded from a like the
+// shipment's main stream.
+func (r *run) quirks(s *shipment, a uint64) {
+	r.qpcg.Seed(splitmix(a^0x6a09e667f3bcc909), splitmix(a^0xbb67ae8584caa73b))
+	g, rng := r.g, r.qrng
+	s.bare = bareNone
+	all, first, half := rng.Float64(), rng.Float64(), rng.IntN(2)
+	switch {
+	case all < g.allBare:
+		s.bare = bareAll
+	case first < g.firstBare:
+		s.bare = bareFirstDest + bare(half)
+	}
+	tied := false
+	for k := 1; k < len(s.evs); k++ {
+		x := rng.Float64() // drawn for every scan, so ties depend on TieRate alone
+		if !tied && x < g.tie {
+			s.evs[k].off = s.evs[k-1].off
+			tied = true
+			continue
+		}
+		tied = false
+	}
 }
 
 // journey writes the scans of s in occurred order.
