@@ -5,7 +5,7 @@ CACHE := $(CURDIR)/.cache
 BIN := $(CACHE)/bin/shiplens
 export GOFLAGS ?= -mod=mod
 
-.PHONY: demo test deps build bench lint fuzz up clean
+.PHONY: demo test deps depcheck build bench lint fuzz up clean
 
 ## demo: generate, process and report a 20k-shipment workload on an embedded Kafka and a private ClickHouse
 demo: build
@@ -26,11 +26,17 @@ deps:
 	fi
 	@bash internal/chdb/fetch.sh
 
-## test: install what the tests need, then run every test (with brief fuzzing)
-test: deps
+## test: install what the tests need, then run every test under the race detector (with brief fuzzing)
+test: deps depcheck
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 12m ./...
+	$(GO) test -race -count=1 -timeout 12m ./...
 	$(MAKE) --no-print-directory fuzz
+
+## depcheck: no production package links the test broker (kfake)
+PROD_PKGS := ./processor ./ingest/... ./store ./dlq ./api ./analytics ./schemas
+depcheck:
+	@if $(GO) list -deps $(PROD_PKGS) | grep -E 'kfake|/internal/broker$$'; then \
+		echo "a production package links the test broker: go list -deps $(PROD_PKGS)"; exit 1; fi
 
 ## fuzz: run each fuzz target briefly (FUZZTIME=2000x executions: a count, not a duration, see go.dev/issue/75804)
 FUZZTIME ?= 2000x

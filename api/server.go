@@ -1,6 +1,9 @@
-package ingest
+package api
 
 import (
+	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"time"
 )
@@ -14,9 +17,9 @@ type Timeouts struct {
 	Idle       time.Duration // keep-alive; defaults to 60s
 }
 
-// NewHTTPServer returns a server for h on addr with t's timeouts and a 64 KiB
+// NewServer returns a server for h on addr with t's timeouts and a 64 KiB
 // header limit.
-func NewHTTPServer(addr string, h http.Handler, t Timeouts) *http.Server {
+func NewServer(addr string, h http.Handler, t Timeouts) *http.Server {
 	if t.ReadHeader <= 0 {
 		t.ReadHeader = 5 * time.Second
 	}
@@ -38,4 +41,27 @@ func NewHTTPServer(addr string, h http.Handler, t Timeouts) *http.Server {
 		IdleTimeout:       t.Idle,
 		MaxHeaderBytes:    64 << 10,
 	}
+}
+
+// Serve serves srv on ln until ctx ends, then shuts down gracefully, giving
+// requests in flight up to grace (30s when 0) to finish. It returns nil after a
+// clean shutdown.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	if grace <= 0 {
+		grace = 30 * time.Second
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("cannot serve on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("cannot shut down the server on %s: %w", ln.Addr(), err)
+	}
+	<-errc
+	return nil
 }

@@ -1,19 +1,28 @@
-package schemas
+// Package dlq is shiplens' dead-letter queue, in one place: the record
+// (Letter) and its Kafka header codec, the writer that every component uses
+// to put rejected input on shiplens.dlq (processor, HTTP receiver, poller),
+// the conversions from a rejection to a Letter, the JSON lines that
+// `shiplens dlq export` writes and a person edits, filters, and Replay, which
+// runs dead letters through ingestion again (DESIGN section 10).
+//
+// A Letter keeps the original key and bytes untouched; why and where the
+// record was rejected travel in headers. dlq must not decide what is valid:
+// schemas and the carrier adapters do.
+package dlq
 
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
-)
 
-// Header is one Kafka record header.
-type Header struct {
-	Key   string
-	Value []byte
-}
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shiplens/shiplens/schemas"
+)
 
 // Header names of a dead-letter record on shiplens.dlq. The record's key and
 // value are the original key and bytes, untouched.
@@ -27,11 +36,11 @@ const (
 	HeaderAt        = "shiplens.rejected_at"
 )
 
-// DeadLetter is a rejected record with why and where it was rejected
+// Letter is a rejected record with why and where it was rejected
 // (DESIGN section 10).
-type DeadLetter struct {
+type Letter struct {
 	Key, Value []byte
-	Reason     Reason
+	Reason     schemas.Reason
 	Error      string
 	Source     string
 	Topic      string // empty when the record did not come from Kafka
@@ -40,38 +49,38 @@ type DeadLetter struct {
 	At         time.Time
 }
 
-// NewDeadLetter builds the dead letter of value (and key), rejected by source
-// with err.
-func NewDeadLetter(source string, key, value []byte, err error) DeadLetter {
-	return DeadLetter{Key: key, Value: value, Reason: ReasonOf(err), Error: err.Error(), Source: source, Offset: -1, At: time.Now().UTC()}
+// New builds the dead letter of value (and key), rejected by source with err;
+// its reason is schemas.ReasonOf(err).
+func New(source string, key, value []byte, err error) Letter {
+	return Letter{Key: key, Value: value, Reason: schemas.ReasonOf(err), Error: err.Error(), Source: source, Offset: -1, At: time.Now().UTC()}
 }
 
-// Headers returns the record headers that carry d's metadata.
-func (d *DeadLetter) Headers() []Header {
-	h := []Header{
-		{HeaderReason, []byte(d.Reason)},
-		{HeaderError, []byte(d.Error)},
-		{HeaderSource, []byte(d.Source)},
-		{HeaderAt, []byte(d.At.UTC().Format(time.RFC3339Nano))},
+// Message returns the record to write to the DLQ topic: the original key and
+// value, with d's metadata in headers.
+func (d *Letter) Message() kafka.Message {
+	h := []kafka.Header{
+		{Key: HeaderReason, Value: []byte(d.Reason)},
+		{Key: HeaderError, Value: []byte(d.Error)},
+		{Key: HeaderSource, Value: []byte(d.Source)},
+		{Key: HeaderAt, Value: []byte(d.At.UTC().Format(time.RFC3339Nano))},
 	}
 	if d.Topic != "" {
 		h = append(h,
-			Header{HeaderTopic, []byte(d.Topic)},
-			Header{HeaderPartition, []byte(strconv.Itoa(d.Partition))},
-			Header{HeaderOffset, []byte(strconv.FormatInt(d.Offset, 10))})
+			kafka.Header{Key: HeaderTopic, Value: []byte(d.Topic)},
+			kafka.Header{Key: HeaderPartition, Value: []byte(strconv.Itoa(d.Partition))},
+			kafka.Header{Key: HeaderOffset, Value: []byte(strconv.FormatInt(d.Offset, 10))})
 	}
-	return h
+	return kafka.Message{Key: d.Key, Value: d.Value, Headers: h}
 }
 
-// ParseDeadLetter reads a dead-letter record back from its key, value and
-// headers.
-func ParseDeadLetter(key, value []byte, headers []Header) (DeadLetter, error) {
-	d := DeadLetter{Key: key, Value: value, Offset: -1}
-	for _, h := range headers {
+// Parse reads a record of the DLQ topic back into a Letter.
+func Parse(m *kafka.Message) (Letter, error) {
+	d := Letter{Key: m.Key, Value: m.Value, Offset: -1}
+	for _, h := range m.Headers {
 		v := string(h.Value)
 		switch h.Key {
 		case HeaderReason:
-			d.Reason = Reason(v)
+			d.Reason = schemas.Reason(v)
 		case HeaderError:
 			d.Error = v
 		case HeaderSource:
@@ -107,20 +116,20 @@ func ParseDeadLetter(key, value []byte, headers []Header) (DeadLetter, error) {
 // deadLetterJSON is the export shape of a dead letter: the value as text when
 // it is UTF-8 (so a person can fix it in an editor), else as base64.
 type deadLetterJSON struct {
-	Source      string    `json:"source"`
-	Reason      Reason    `json:"reason"`
-	Error       string    `json:"error"`
-	Topic       string    `json:"topic,omitempty"`
-	Partition   int       `json:"partition,omitempty"`
-	Offset      int64     `json:"offset"`
-	RejectedAt  time.Time `json:"rejected_at,omitzero"`
-	Key         string    `json:"key,omitempty"`
-	Value       *string   `json:"value,omitempty"`
-	ValueBase64 string    `json:"value_base64,omitempty"`
+	Source      string         `json:"source"`
+	Reason      schemas.Reason `json:"reason"`
+	Error       string         `json:"error"`
+	Topic       string         `json:"topic,omitempty"`
+	Partition   int            `json:"partition,omitempty"`
+	Offset      int64          `json:"offset"`
+	RejectedAt  time.Time      `json:"rejected_at,omitzero"`
+	Key         string         `json:"key,omitempty"`
+	Value       *string        `json:"value,omitempty"`
+	ValueBase64 string         `json:"value_base64,omitempty"`
 }
 
 // MarshalJSON encodes d for `shiplens dlq export`.
-func (d DeadLetter) MarshalJSON() ([]byte, error) {
+func (d Letter) MarshalJSON() ([]byte, error) {
 	j := deadLetterJSON{Source: d.Source, Reason: d.Reason, Error: d.Error, Topic: d.Topic, Partition: d.Partition,
 		Offset: d.Offset, RejectedAt: d.At, Key: string(d.Key)}
 	if utf8.Valid(d.Value) {
@@ -133,12 +142,12 @@ func (d DeadLetter) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes what MarshalJSON wrote (possibly edited by hand).
-func (d *DeadLetter) UnmarshalJSON(b []byte) error {
+func (d *Letter) UnmarshalJSON(b []byte) error {
 	var j deadLetterJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*d = DeadLetter{Source: j.Source, Reason: j.Reason, Error: j.Error, Topic: j.Topic, Partition: j.Partition,
+	*d = Letter{Source: j.Source, Reason: j.Reason, Error: j.Error, Topic: j.Topic, Partition: j.Partition,
 		Offset: j.Offset, At: j.RejectedAt}
 	if j.Key != "" {
 		d.Key = []byte(j.Key)
@@ -154,7 +163,7 @@ func (d *DeadLetter) UnmarshalJSON(b []byte) error {
 		d.Value = v
 	}
 	if d.Source == "" {
-		return fmt.Errorf("dead letter without a source")
+		return errors.New("dead letter without a source")
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package ingest
+package dlq
 
 import (
 	"fmt"
@@ -22,7 +22,7 @@ type ReplayResult struct {
 // webhook or a poll is parsed again by its source's adapter; failing that, it
 // is accepted as a canonical event, so any dead letter can be fixed by
 // replacing its value with the event it should have been.
-func Replay(letters []schemas.DeadLetter, now time.Time) ReplayResult {
+func Replay(letters []Letter, now time.Time) ReplayResult {
 	var res ReplayResult
 	for i := range letters {
 		d := &letters[i]

@@ -1,16 +1,15 @@
 package ingest
 
 import (
-	"fmt"
-	"io"
-	"sort"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shiplens/shiplens/schemas"
 )
 
 // Metrics counts what ingestion accepted and refused, by source and reason.
-// Its methods are safe for concurrent use.
+// It is a prometheus.Collector; its methods are safe for concurrent use.
 type Metrics struct {
 	mu       sync.Mutex
 	accept   map[string]int64
@@ -63,35 +62,32 @@ func (m *Metrics) Refused(source, why string) int64 {
 	return m.refusals[[2]string{source, why}]
 }
 
-// WritePrometheus writes the counters in the Prometheus text format.
-func (m *Metrics) WritePrometheus(w io.Writer) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fmt.Fprintln(w, "# HELP shiplens_ingest_accepted_total Events accepted and published, by source.")
-	fmt.Fprintln(w, "# TYPE shiplens_ingest_accepted_total counter")
-	for _, s := range sortedKeys(m.accept) {
-		fmt.Fprintf(w, "shiplens_ingest_accepted_total{source=%q} %d\n", s, m.accept[s])
-	}
-	write2 := func(name, help, label string, c map[[2]string]int64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
-		keys := make([][2]string, 0, len(c))
-		for k := range c {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
-		for _, k := range keys {
-			fmt.Fprintf(w, "%s{source=%q,%s=%q} %d\n", name, k[0], label, k[1], c[k])
-		}
-	}
-	write2("shiplens_ingest_rejected_total", "Records rejected to the DLQ, by source and reason.", "reason", m.reject)
-	write2("shiplens_ingest_refused_total", "Requests refused before parsing (authentication, size, rate), by source.", "why", m.refusals)
+var (
+	descAccepted = prometheus.NewDesc("shiplens_ingest_accepted_total", "Events accepted and published, by source.", []string{"source"}, nil)
+	descRejected = prometheus.NewDesc("shiplens_ingest_rejected_total", "Records rejected to the DLQ, by source and reason.", []string{"source", "reason"}, nil)
+	descRefused  = prometheus.NewDesc("shiplens_ingest_refused_total", "Requests refused before parsing (authentication, size, rate) or polls that failed, by source.", []string{"source", "why"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descAccepted
+	ch <- descRejected
+	ch <- descRefused
 }
 
-func sortedKeys(m map[string]int64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for s, n := range m.accept {
+		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(n), s)
 	}
-	sort.Strings(out)
-	return out
+	for k, n := range m.reject {
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), k[0], k[1])
+	}
+	for k, n := range m.refusals {
+		ch <- prometheus.MustNewConstMetric(descRefused, prometheus.CounterValue, float64(n), k[0], k[1])
+	}
 }
+
+var _ prometheus.Collector = (*Metrics)(nil)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,8 +17,9 @@ import (
 	"github.com/sourcegraph/conc/pool"
 	"golang.org/x/time/rate"
 
+	"github.com/shiplens/shiplens/dlq"
 	"github.com/shiplens/shiplens/ingest/carriers"
-	"github.com/shiplens/shiplens/schemas"
+	"github.com/shiplens/shiplens/internal/retry"
 )
 
 // PollConfig configures a Poller.
@@ -156,17 +156,7 @@ func (p *Poller) Poll(ctx context.Context) (Round, error) {
 				return nil
 			}
 			res, err := p.adapter.Parse(body, time.Now())
-			var letters []schemas.DeadLetter
-			if err != nil {
-				letters = append(letters, schemas.NewDeadLetter(source, []byte(tn), body, &schemas.InvalidError{Reason: payloadReason(err), Detail: err.Error()}))
-			}
-			for _, pr := range res.Problems {
-				raw := pr.Raw
-				if raw == nil {
-					raw = body
-				}
-				letters = append(letters, schemas.NewDeadLetter(source, []byte(tn), raw, &schemas.InvalidError{Reason: pr.Reason, Field: pr.Field, Detail: pr.Error()}))
-			}
+			letters := dlq.FromResult(source, []byte(tn), body, res, err)
 			if len(letters) > 0 {
 				if err := p.pub.DeadLetter(ctx, letters); err != nil {
 					return err
@@ -232,63 +222,34 @@ func (p *Poller) request(ctx context.Context, tn string) (*http.Request, error) 
 	return req, nil
 }
 
-// errRetry marks answers worth retrying: 429 and 5xx.
-type errRetry struct {
-	status int
-	after  time.Duration
-}
-
-func (e *errRetry) Error() string { return "carrier answered " + strconv.Itoa(e.status) }
-
 // fetch requests tn, retrying 429 and 5xx answers and network errors with
-// exponential backoff (or the carrier's Retry-After).
+// jittered exponential backoff (or the carrier's Retry-After); any other
+// answer of 300 or more is final.
 func (p *Poller) fetch(ctx context.Context, tn string) ([]byte, error) {
-	backoff := 200 * time.Millisecond
-	var last error
-	for attempt := 1; attempt <= p.cfg.MaxAttempts; attempt++ {
-		if err := p.limiter.Wait(ctx); err != nil {
-			return nil, err
-		}
-		body, err := p.once(ctx, tn)
-		if err == nil {
-			return body, nil
-		}
-		last = err
-		var re *errRetry
-		retryable := errors.As(err, &re) || !isHTTPStatusError(err)
-		if !retryable || ctx.Err() != nil {
-			return nil, err
-		}
-		wait := backoff
-		if re != nil && re.after > 0 {
-			wait = re.after
-		}
-		wait = min(wait, p.cfg.MaxBackoff)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-		backoff *= 2
-	}
-	return nil, fmt.Errorf("gave up after %d attempts: %w", p.cfg.MaxAttempts, last)
+	var body []byte
+	err := retry.Do(ctx, retry.Policy{Initial: 200 * time.Millisecond, Max: p.cfg.MaxBackoff, MaxAttempts: p.cfg.MaxAttempts},
+		func(ctx context.Context) error {
+			if err := p.limiter.Wait(ctx); err != nil {
+				return retry.Permanent(err)
+			}
+			var err error
+			body, err = p.once(ctx, tn)
+			return err
+		})
+	return body, err
 }
 
-// statusError is a final, non-retryable answer such as 401 or 404.
+// statusError is a carrier's answer of 300 or more.
 type statusError struct {
 	status int
 	body   string
 }
 
 func (e *statusError) Error() string {
+	if e.body == "" {
+		return fmt.Sprintf("carrier answered %d", e.status)
+	}
 	return fmt.Sprintf("carrier answered %d: %s", e.status, e.body)
-}
-
-func isHTTPStatusError(err error) bool {
-	var se *statusError
-	return errors.As(err, &se)
 }
 
 func (p *Poller) once(ctx context.Context, tn string) ([]byte, error) {
@@ -307,11 +268,11 @@ func (p *Poller) once(ctx context.Context, tn string) ([]byte, error) {
 	}
 	switch {
 	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		re := &errRetry{status: res.StatusCode}
-		if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil {
-			re.after = time.Duration(s) * time.Second
+		err := error(&statusError{status: res.StatusCode})
+		if s, perr := strconv.Atoi(res.Header.Get("Retry-After")); perr == nil {
+			err = retry.After(err, time.Duration(s)*time.Second)
 		}
-		return nil, re
+		return nil, err
 	case res.StatusCode == http.StatusNotFound:
 		// Carriers answer 404 with a body that says "not found"; the adapter
 		// turns it into a problem, which is what the operator needs to see.
@@ -321,7 +282,7 @@ func (p *Poller) once(ctx context.Context, tn string) ([]byte, error) {
 		if len(snippet) > 200 {
 			snippet = snippet[:200]
 		}
-		return nil, &statusError{status: res.StatusCode, body: snippet}
+		return nil, retry.Permanent(&statusError{status: res.StatusCode, body: snippet})
 	}
 	return body, nil
 }

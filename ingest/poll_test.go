@@ -13,6 +13,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
+	"github.com/shiplens/shiplens/schemas"
 )
 
 // fakeUPS plays the UPS Track API: a known tracking number gets the fixture
@@ -106,8 +108,12 @@ func TestPollUPS(t *testing.T) {
 	var events, letters int
 	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel2()
-	broker.ReadAll(ctx2, e.Addrs(), broker.EventsTopic, func(*kafka.Message) error { events++; return nil })
-	broker.ReadAll(ctx2, e.Addrs(), broker.DLQTopic, func(*kafka.Message) error { letters++; return nil })
+	if err := kafkaadmin.ReadAll(ctx2, e.Addrs(), schemas.EventsTopic, func(*kafka.Message) error { events++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := kafkaadmin.ReadAll(ctx2, e.Addrs(), schemas.DLQTopic, func(*kafka.Message) error { letters++; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	if events != round.Events || letters != round.Problems {
 		t.Fatalf("Kafka holds %d events and %d dead letters; the round reported %d and %d", events, letters, round.Events, round.Problems)
 	}

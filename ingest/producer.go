@@ -6,29 +6,30 @@ package ingest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/dlq"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/schemas"
 )
 
 // ProducerConfig configures a Producer.
 type ProducerConfig struct {
 	Brokers      []string      // required
-	Topic        string        // defaults to "shiplens.events"
-	DLQTopic     string        // defaults to "shiplens.dlq"
+	Topic        string        // defaults to schemas.EventsTopic
+	DLQTopic     string        // defaults to schemas.DLQTopic
 	BatchSize    int           // messages per produce request; defaults to 5000
 	BatchTimeout time.Duration // longest wait to fill a batch; defaults to 5ms (kafka-go's 1s default would stall small writes)
 }
 
 // Producer publishes canonical events to Kafka.
 type Producer struct {
-	w, dlq *kafka.Writer
-	buf    []kafka.Message
+	w   *kafka.Writer
+	dlq *dlq.Writer
+	buf []kafka.Message
 }
 
 // NewProducer returns a producer. Partitioning is murmur2 on the tracking
@@ -39,10 +40,7 @@ func NewProducer(c ProducerConfig) (*Producer, error) {
 		return nil, fmt.Errorf("invalid producer config: no Kafka brokers")
 	}
 	if c.Topic == "" {
-		c.Topic = "shiplens.events"
-	}
-	if c.DLQTopic == "" {
-		c.DLQTopic = "shiplens.dlq"
+		c.Topic = schemas.EventsTopic
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 5000
@@ -59,14 +57,7 @@ func NewProducer(c ProducerConfig) (*Producer, error) {
 		BatchTimeout: c.BatchTimeout,
 		MaxAttempts:  10,
 		Compression:  kafka.Lz4,
-	}, dlq: &kafka.Writer{
-		Addr:         kafka.TCP(c.Brokers...),
-		Topic:        c.DLQTopic,
-		Balancer:     &kafka.Hash{},
-		RequiredAcks: kafka.RequireAll,
-		BatchTimeout: c.BatchTimeout,
-		MaxAttempts:  10,
-	}}, nil
+	}, dlq: dlq.NewWriter(c.Brokers, c.DLQTopic)}, nil
 }
 
 // Add queues an event; Flush sends what is queued.
@@ -88,7 +79,7 @@ func (p *Producer) Flush(ctx context.Context) error {
 		return nil
 	}
 	if err := p.w.WriteMessages(ctx, p.buf...); err != nil {
-		return fmt.Errorf("cannot publish %d events to %s: %w", len(p.buf), p.w.Topic, WriteError(err))
+		return fmt.Errorf("cannot publish %d events to %s: %w", len(p.buf), p.w.Topic, kafkaadmin.CondenseWriteError(err))
 	}
 	clear(p.buf)
 	p.buf = p.buf[:0]
@@ -107,22 +98,15 @@ func (p *Producer) Publish(ctx context.Context, events []schemas.Event) error {
 		msgs[i] = kafka.Message{Key: []byte(events[i].TrackingNumber), Value: b}
 	}
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("cannot publish %d events to %s: %w", len(msgs), p.w.Topic, WriteError(err))
+		return fmt.Errorf("cannot publish %d events to %s: %w", len(msgs), p.w.Topic, kafkaadmin.CondenseWriteError(err))
 	}
 	return nil
 }
 
 // DeadLetter writes rejected records to the DLQ topic and returns once Kafka
 // acknowledged them. It is safe for concurrent use.
-func (p *Producer) DeadLetter(ctx context.Context, letters []schemas.DeadLetter) error {
-	msgs := make([]kafka.Message, len(letters))
-	for i := range letters {
-		msgs[i] = broker.DeadLetterMessage(&letters[i])
-	}
-	if err := p.dlq.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("cannot write %d dead letters to %s: %w", len(msgs), p.dlq.Topic, WriteError(err))
-	}
-	return nil
+func (p *Producer) DeadLetter(ctx context.Context, letters []dlq.Letter) error {
+	return p.dlq.Write(ctx, letters...)
 }
 
 var _ Publisher = (*Producer)(nil)
@@ -132,21 +116,6 @@ func (p *Producer) Close() error {
 	err := p.w.Close()
 	if derr := p.dlq.Close(); err == nil {
 		err = derr
-	}
-	return err
-}
-
-// WriteError condenses kafka-go's per-message kafka.WriteErrors, which repeat
-// one cause thousands of times, into one line: how many failed and why.
-func WriteError(err error) error {
-	var we kafka.WriteErrors
-	if !errors.As(err, &we) {
-		return err
-	}
-	for _, e := range we {
-		if e != nil {
-			return fmt.Errorf("%d of %d messages failed, first: %w", we.Count(), len(we), e)
-		}
 	}
 	return err
 }

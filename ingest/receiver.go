@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/shiplens/shiplens/dlq"
 	"github.com/shiplens/shiplens/ingest/carriers"
 	"github.com/shiplens/shiplens/schemas"
 )
@@ -39,7 +40,7 @@ const (
 // to the DLQ, returning only once both are acknowledged.
 type Publisher interface {
 	Publish(ctx context.Context, events []schemas.Event) error
-	DeadLetter(ctx context.Context, letters []schemas.DeadLetter) error
+	DeadLetter(ctx context.Context, letters []dlq.Letter) error
 }
 
 // ReceiverConfig configures a Receiver.
@@ -181,7 +182,7 @@ func (rc *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 	now := rc.cfg.Now()
 	var (
 		events  []schemas.Event
-		letters []schemas.DeadLetter
+		letters []dlq.Letter
 		ans     Answer
 	)
 	sc := bufio.NewScanner(bytes.NewReader(body))
@@ -198,7 +199,7 @@ func (rc *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 			ie := &schemas.InvalidError{}
 			errors.As(err, &ie)
 			ans.Rejected = append(ans.Rejected, Problem{Record: line, Field: ie.Field, Reason: schemas.ReasonOf(err), Error: err.Error()})
-			letters = append(letters, schemas.NewDeadLetter(source, nil, bytes.Clone(raw), err))
+			letters = append(letters, dlq.New(source, nil, bytes.Clone(raw), err))
 			continue
 		}
 		events = append(events, e)
@@ -214,7 +215,7 @@ func (rc *Receiver) handleEvents(w http.ResponseWriter, r *http.Request) {
 // finish publishes events and dead letters and answers: 202 when everything
 // was accepted, 422 when some records were refused (the others are in
 // Kafka), 503 when Kafka did not acknowledge (nothing may be assumed stored).
-func (rc *Receiver) finish(w http.ResponseWriter, ctx context.Context, source string, events []schemas.Event, letters []schemas.DeadLetter, ans Answer) {
+func (rc *Receiver) finish(w http.ResponseWriter, ctx context.Context, source string, events []schemas.Event, letters []dlq.Letter, ans Answer) {
 	if len(letters) > 0 {
 		if err := rc.pub.DeadLetter(ctx, letters); err != nil {
 			rc.cfg.Log.Error("cannot write dead letters", "source", source, "err", err)
@@ -277,8 +278,8 @@ func (rc *Receiver) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	now := rc.cfg.Now()
 	res, err := adapter.Parse(body, now)
 	if err != nil {
-		letter := schemas.NewDeadLetter(source, nil, body, &schemas.InvalidError{Reason: payloadReason(err), Detail: err.Error()})
-		if derr := rc.pub.DeadLetter(r.Context(), []schemas.DeadLetter{letter}); derr != nil {
+		letter := dlq.FromPayload(source, nil, body, err)
+		if derr := rc.pub.DeadLetter(r.Context(), []dlq.Letter{letter}); derr != nil {
 			fail(w, http.StatusServiceUnavailable, "cannot store rejected payload; retry later")
 			return
 		}
@@ -288,24 +289,11 @@ func (rc *Receiver) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ans Answer
-	var letters []schemas.DeadLetter
 	for _, p := range res.Problems {
 		ans.Rejected = append(ans.Rejected, Problem{Record: p.Index, Field: p.Field, Reason: p.Reason, Error: p.Error()})
-		raw := p.Raw
-		if raw == nil {
-			raw = body
-		}
-		letters = append(letters, schemas.NewDeadLetter(source, nil, raw, &schemas.InvalidError{Reason: p.Reason, Field: p.Field, Detail: p.Error()}))
 	}
+	letters := dlq.FromResult(source, nil, body, res, nil)
 	rc.finish(&rememberWriter{ResponseWriter: w, ok: func() { rc.remember(replayKey) }}, r.Context(), source, res.Events, letters, ans)
-}
-
-func payloadReason(err error) schemas.Reason {
-	var pe *carriers.PayloadError
-	if errors.As(err, &pe) {
-		return pe.Reason
-	}
-	return schemas.ReasonMalformed
 }
 
 var authText = map[string]string{

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shiplens/shiplens/dlq"
 	"github.com/shiplens/shiplens/schemas"
 )
 
@@ -22,7 +23,7 @@ import (
 type memPublisher struct {
 	mu      sync.Mutex
 	events  []schemas.Event
-	letters []schemas.DeadLetter
+	letters []dlq.Letter
 }
 
 func (m *memPublisher) Publish(_ context.Context, e []schemas.Event) error {
@@ -32,7 +33,7 @@ func (m *memPublisher) Publish(_ context.Context, e []schemas.Event) error {
 	return nil
 }
 
-func (m *memPublisher) DeadLetter(_ context.Context, d []schemas.DeadLetter) error {
+func (m *memPublisher) DeadLetter(_ context.Context, d []dlq.Letter) error {
 	m.mu.Lock()
 	m.letters = append(m.letters, d...)
 	m.mu.Unlock()

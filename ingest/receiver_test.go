@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -11,7 +10,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,7 +20,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/shiplens/shiplens/dlq"
 	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/schemas"
 )
 
@@ -106,7 +106,7 @@ func (r *rig) topic(name string) []kafka.Message {
 	var out []kafka.Message
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := broker.ReadAll(ctx, r.brokers, name, func(m *kafka.Message) error { out = append(out, *m); return nil }); err != nil {
+	if err := kafkaadmin.ReadAll(ctx, r.brokers, name, func(m *kafka.Message) error { out = append(out, *m); return nil }); err != nil {
 		r.t.Fatal(err)
 	}
 	return out
@@ -133,14 +133,14 @@ func TestPostEvents(t *testing.T) {
 	if a.Rejected[1].Record != 3 || a.Rejected[1].Reason != schemas.ReasonMalformed {
 		t.Fatalf("second problem %+v", a.Rejected[1])
 	}
-	if n := len(r.topic(broker.EventsTopic)); n != 3 {
+	if n := len(r.topic(schemas.EventsTopic)); n != 3 {
 		t.Fatalf("%d events in Kafka, want 3", n)
 	}
-	dlq := r.topic(broker.DLQTopic)
-	if len(dlq) != 2 {
-		t.Fatalf("%d dead letters, want 2", len(dlq))
+	dead := r.topic(schemas.DLQTopic)
+	if len(dead) != 2 {
+		t.Fatalf("%d dead letters, want 2", len(dead))
 	}
-	d, err := broker.ParseDeadLetter(&dlq[0])
+	d, err := dlq.Parse(&dead[0])
 	if err != nil || d.Source != "http" || !strings.Contains(string(d.Value), `"lost"`) && !strings.Contains(string(d.Value), "not json") {
 		t.Fatalf("dead letter %+v %v", d, err)
 	}
@@ -206,7 +206,7 @@ func TestWebhookSignatures(t *testing.T) {
 	f("aftership native", native, http.StatusAccepted, "")
 	f("aftership native replayed", native, http.StatusConflict, "replayed")
 
-	events := r.topic(broker.EventsTopic)
+	events := r.topic(schemas.EventsTopic)
 	if len(events) == 0 {
 		t.Fatal("no events published from the webhooks")
 	}
@@ -229,11 +229,11 @@ func TestWebhookSources(t *testing.T) {
 	if code != http.StatusBadRequest || a.Error == "" {
 		t.Fatalf("unreadable payload: %d %+v", code, a)
 	}
-	dlq := r.topic(broker.DLQTopic)
-	if len(dlq) != 1 {
-		t.Fatalf("%d dead letters, want 1", len(dlq))
+	dead := r.topic(schemas.DLQTopic)
+	if len(dead) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dead))
 	}
-	d, _ := broker.ParseDeadLetter(&dlq[0])
+	d, _ := dlq.Parse(&dead[0])
 	if d.Source != "webhook/aftership" || !bytes.Equal(d.Value, body) {
 		t.Fatalf("dead letter %+v", d)
 	}
@@ -251,32 +251,5 @@ func TestWebhookLimits(t *testing.T) {
 	}
 	if code, _ := r.post("/v1/webhooks/aftership", small, nil); code != http.StatusTooManyRequests {
 		t.Fatalf("third request over the rate: %d", code)
-	}
-}
-
-// TestSlowLoris opens a connection that sends its headers too slowly and
-// expects the server to cut it off.
-func TestSlowLoris(t *testing.T) {
-	srv := NewHTTPServer("127.0.0.1:0", http.NotFoundHandler(), Timeouts{ReadHeader: 200 * time.Millisecond, Read: time.Second})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := c.Write([]byte("POST /v1/events HTTP/1.1\r\nHost: x\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	// Never finish the headers; the server must close the connection.
-	c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	rd := bufio.NewReader(c)
-	_, err = io.ReadAll(rd)
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatal("the server kept a slow client's connection open for 30s")
 	}
 }

@@ -15,10 +15,10 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/analytics"
-	"github.com/shiplens/shiplens/ingest"
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/internal/reference"
 	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/schemas"
@@ -33,6 +33,7 @@ type pipeline struct {
 	brokers []string
 	store   *store.Store
 	ends    map[int]int64
+	onRetry func(what string, attempt int, err error) // passed to every processor
 }
 
 func newPipeline(t *testing.T, partitions int) *pipeline {
@@ -77,15 +78,15 @@ func portOf(t *testing.T, addr string) int {
 // the end offsets the processor must reach.
 func (p *pipeline) publish(msgs []kafka.Message) {
 	p.t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(p.brokers...), Topic: broker.EventsTopic, Balancer: &kafka.Murmur2Balancer{},
+	w := &kafka.Writer{Addr: kafka.TCP(p.brokers...), Topic: schemas.EventsTopic, Balancer: &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchTimeout: 5 * time.Millisecond}
 	defer w.Close()
 	for i := 0; i < len(msgs); i += 20000 {
 		if err := w.WriteMessages(context.Background(), msgs[i:min(i+20000, len(msgs))]...); err != nil {
-			p.t.Fatal(ingest.WriteError(err))
+			p.t.Fatal(kafkaadmin.CondenseWriteError(err))
 		}
 	}
-	ends, err := broker.EndOffsets(context.Background(), p.brokers, broker.EventsTopic)
+	ends, err := kafkaadmin.EndOffsets(context.Background(), p.brokers, schemas.EventsTopic)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -312,6 +313,7 @@ func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processo
 		Brokers: p.brokers, Group: group, FlushInterval: 100 * time.Millisecond, SessionTimeout: 6 * time.Second,
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnCommit: hook,
+		OnRetry:  p.onRetry,
 	}, p.store)
 	if err != nil {
 		p.t.Fatal(err)
@@ -337,7 +339,7 @@ func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processo
 
 func readDLQ(t *testing.T, brokers []string, want int) map[string]kafka.Message {
 	t.Helper()
-	ends, err := broker.EndOffsets(context.Background(), brokers, broker.DLQTopic)
+	ends, err := kafkaadmin.EndOffsets(context.Background(), brokers, schemas.DLQTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func readDLQ(t *testing.T, brokers []string, want int) map[string]kafka.Message 
 		if end == 0 {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: broker.DLQTopic, Partition: part, MaxWait: 100 * time.Millisecond})
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: schemas.DLQTopic, Partition: part, MaxWait: 100 * time.Millisecond})
 		for off := int64(0); off < end; off++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			m, err := r.ReadMessage(ctx)

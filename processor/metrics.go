@@ -1,17 +1,19 @@
 package processor
 
 import (
-	"fmt"
-	"io"
-	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/shiplens/shiplens/schemas"
 )
 
-// Metrics counts what a processor did. All methods are safe for concurrent use.
+// Metrics counts what a processor did. It is a prometheus.Collector: register
+// it with a registry to serve it on /metrics (the names are listed in the
+// README). All methods are safe for concurrent use.
 type Metrics struct {
 	consumed, applied, unchanged, shipments, restored atomic.Int64
 	written, deadLettered, commits, commitErrors      atomic.Int64
@@ -20,9 +22,31 @@ type Metrics struct {
 
 	mu       sync.Mutex
 	rejected map[schemas.Reason]int64
+	lag      map[int]*atomic.Int64 // per owned partition: messages after the last one read
+
+	flushSeconds  prometheus.Histogram
+	insertSeconds prometheus.Histogram
 }
 
-func newMetrics() *Metrics { return &Metrics{rejected: map[schemas.Reason]int64{}} }
+// latencyBuckets span 1 ms to about 30 s, for flushes and inserts.
+var latencyBuckets = prometheus.ExponentialBuckets(0.001, 2, 16)
+
+func newMetrics() *Metrics {
+	return &Metrics{
+		rejected: map[schemas.Reason]int64{},
+		lag:      map[int]*atomic.Int64{},
+		flushSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "shiplens_processor_flush_seconds",
+			Help:    "Time of one partition flush: write its changed shipments and dead letters, then commit.",
+			Buckets: latencyBuckets,
+		}),
+		insertSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "shiplens_processor_insert_seconds",
+			Help:    "Time of one storage insert of merged facts, retries included.",
+			Buckets: latencyBuckets,
+		}),
+	}
+}
 
 func (m *Metrics) reject(r schemas.Reason) {
 	m.mu.Lock()
@@ -33,6 +57,30 @@ func (m *Metrics) reject(r schemas.Reason) {
 func (m *Metrics) observeFlush(d time.Duration) {
 	m.flushes.Add(1)
 	m.flushNanos.Add(int64(d))
+	m.flushSeconds.Observe(d.Seconds())
+}
+
+func (m *Metrics) observeInsert(d time.Duration) { m.insertSeconds.Observe(d.Seconds()) }
+
+// partitionLag returns the lag gauge of an owned partition, creating it.
+func (m *Metrics) partitionLag(partition int) *atomic.Int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.lag[partition]
+	if g == nil {
+		g = new(atomic.Int64)
+		m.lag[partition] = g
+	}
+	return g
+}
+
+// releasePartition drops the lag gauge of a partition no longer owned.
+func (m *Metrics) releasePartition(partition int, g *atomic.Int64) {
+	m.mu.Lock()
+	if m.lag[partition] == g {
+		delete(m.lag, partition)
+	}
+	m.mu.Unlock()
 }
 
 // Snapshot is a point-in-time copy of the counters.
@@ -52,6 +100,7 @@ type Snapshot struct {
 	Flushes      int64                    `json:"flushes"`
 	Inserts      int64                    `json:"inserts"` // storage writes, each merging several flushes
 	FlushTime    time.Duration            `json:"flush_time_ns"`
+	Lag          map[int]int64            `json:"lag"` // per owned partition, as of its last fetched message
 }
 
 // Snapshot returns the current counters.
@@ -63,10 +112,14 @@ func (m *Metrics) Snapshot() Snapshot {
 		Retries: m.retries.Load(), Owners: m.owners.Load(), Flushes: m.flushes.Load(), Inserts: m.inserts.Load(),
 		FlushTime: time.Duration(m.flushNanos.Load()),
 		Rejected:  map[schemas.Reason]int64{},
+		Lag:       map[int]int64{},
 	}
 	m.mu.Lock()
 	for r, n := range m.rejected {
 		s.Rejected[r] = n
+	}
+	for p, g := range m.lag {
+		s.Lag[p] = g.Load()
 	}
 	m.mu.Unlock()
 	return s
@@ -81,28 +134,63 @@ func (s Snapshot) RejectedTotal() int64 {
 	return n
 }
 
-// WritePrometheus writes the counters in the Prometheus text format.
-func (m *Metrics) WritePrometheus(w io.Writer) {
-	s := m.Snapshot()
-	counter := func(name, help string, v int64) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
-	}
-	counter("shiplens_processor_consumed_total", "Messages read from the events topic.", s.Consumed)
-	counter("shiplens_processor_applied_total", "Events that changed a shipment's state.", s.Applied)
-	counter("shiplens_processor_unchanged_total", "Valid events that changed nothing (duplicates, replays).", s.Unchanged)
-	counter("shiplens_processor_facts_written_total", "Shipment fact rows written to storage.", s.Written)
-	counter("shiplens_processor_dead_lettered_total", "Records sent to the dead-letter topic.", s.DeadLettered)
-	counter("shiplens_processor_commits_total", "Offset commits.", s.Commits)
-	counter("shiplens_processor_commit_errors_total", "Failed offset commits (the events are reprocessed).", s.CommitErrors)
-	counter("shiplens_processor_retries_total", "Retried storage or DLQ writes.", s.Retries)
-	fmt.Fprintf(w, "# HELP shiplens_processor_rejected_total Rejected records by reason.\n# TYPE shiplens_processor_rejected_total counter\n")
-	reasons := make([]string, 0, len(s.Rejected))
-	for r := range s.Rejected {
-		reasons = append(reasons, string(r))
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		fmt.Fprintf(w, "shiplens_processor_rejected_total{source=\"processor\",reason=%q} %d\n", r, s.Rejected[schemas.Reason(r)])
-	}
-	fmt.Fprintf(w, "# HELP shiplens_processor_partitions_owned Partitions owned right now.\n# TYPE shiplens_processor_partitions_owned gauge\nshiplens_processor_partitions_owned %d\n", s.Owners)
+var (
+	descConsumed     = desc("consumed_total", "Messages read from the events topic.")
+	descApplied      = desc("applied_total", "Events that changed a shipment's state.")
+	descUnchanged    = desc("unchanged_total", "Valid events that changed nothing (duplicates, replays).")
+	descWritten      = desc("facts_written_total", "Shipment fact rows written to storage.")
+	descInserts      = desc("inserts_total", "Storage inserts, each merging the flushes of several partitions.")
+	descDeadLettered = desc("dead_lettered_total", "Records sent to the dead-letter topic.")
+	descCommits      = desc("commits_total", "Offset commits.")
+	descCommitErrors = desc("commit_errors_total", "Failed offset commits (the events are reprocessed).")
+	descRetries      = desc("retries_total", "Retried storage or DLQ writes.")
+	descRestored     = desc("restored_shipments_total", "Shipments restored from storage on partition assignment.")
+	descShipments    = desc("shipments_seen_total", "Shipments first seen by this process.")
+	descOwners       = desc("partitions_owned", "Partitions owned right now.")
+	descRejected     = prometheus.NewDesc("shiplens_processor_rejected_total", "Rejected records by reason.", []string{"source", "reason"}, nil)
+	descLag          = prometheus.NewDesc("shiplens_processor_consumer_lag", "Messages of an owned partition after the last one read, as of that read.", []string{"partition"}, nil)
+)
+
+func desc(name, help string) *prometheus.Desc {
+	return prometheus.NewDesc("shiplens_processor_"+name, help, nil, nil)
 }
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descConsumed, descApplied, descUnchanged, descWritten, descInserts, descDeadLettered,
+		descCommits, descCommitErrors, descRetries, descRestored, descShipments, descOwners, descRejected, descLag} {
+		ch <- d
+	}
+	m.flushSeconds.Describe(ch)
+	m.insertSeconds.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	s := m.Snapshot()
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(descConsumed, s.Consumed)
+	counter(descApplied, s.Applied)
+	counter(descUnchanged, s.Unchanged)
+	counter(descWritten, s.Written)
+	counter(descInserts, s.Inserts)
+	counter(descDeadLettered, s.DeadLettered)
+	counter(descCommits, s.Commits)
+	counter(descCommitErrors, s.CommitErrors)
+	counter(descRetries, s.Retries)
+	counter(descRestored, s.Restored)
+	counter(descShipments, s.Shipments)
+	ch <- prometheus.MustNewConstMetric(descOwners, prometheus.GaugeValue, float64(s.Owners))
+	for r, n := range s.Rejected {
+		counter(descRejected, n, "processor", string(r))
+	}
+	for p, n := range s.Lag {
+		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(n), strconv.Itoa(p))
+	}
+	m.flushSeconds.Collect(ch)
+	m.insertSeconds.Collect(ch)
+}
+
+var _ prometheus.Collector = (*Metrics)(nil)

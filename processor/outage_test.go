@@ -100,7 +100,11 @@ func TestClickHouseOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	p := &pipeline{t: t, brokers: emb.Addrs(), store: store}
+	retried := make(chan struct{})
+	var retriedOnce sync.Once
+	p := &pipeline{t: t, brokers: emb.Addrs(), store: store, onRetry: func(string, int, error) {
+		retriedOnce.Do(func() { close(retried) })
+	}}
 
 	// Publish half and let it be written, then cut ClickHouse off and
 	// publish the rest.
@@ -130,13 +134,14 @@ func TestClickHouseOutage(t *testing.T) {
 	current = newDone(p.ends)
 	second := current
 	mu.Unlock()
-	// Wait until a write has failed and been retried, polling the metric.
-	deadline := time.Now().Add(time.Minute)
-	for proc.Metrics().Snapshot().Retries == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no write was retried within a minute of the outage")
-		}
-		time.Sleep(20 * time.Millisecond)
+	// Wait until a write has failed and is being retried.
+	select {
+	case <-retried:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no write was retried within two minutes of the outage")
+	}
+	if proc.Metrics().Snapshot().Retries == 0 {
+		t.Fatal("a retry happened but the retries metric is 0")
 	}
 	mu.Lock()
 	cutOff = false

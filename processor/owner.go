@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/analytics"
-	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/dlq"
 	"github.com/shiplens/shiplens/schemas"
 )
 
@@ -33,10 +34,11 @@ type owner struct {
 
 	state     map[string]*entry
 	dirty     []string
-	dlq       []kafka.Message
+	dead      []dlq.Letter
 	next      int64 // offset after the last message handled; -1 when none
 	committed int64
 	watermark int64 // max occurred_at seen (Unix seconds)
+	lag       *atomic.Int64
 }
 
 func newOwner(p *Processor, gen *kafka.Generation, partition int, start int64) *owner {
@@ -54,6 +56,8 @@ func (o *owner) run(ctx, gctx context.Context) {
 	m := o.p.metrics
 	m.owners.Add(1)
 	defer m.owners.Add(-1)
+	o.lag = m.partitionLag(o.partition)
+	defer m.releasePartition(o.partition, o.lag)
 	began := time.Now()
 	if err := o.p.retry(gctx, "restore state", func(ctx context.Context) error {
 		clear(o.state)
@@ -144,12 +148,15 @@ func (o *owner) handle(msg *kafka.Message) {
 	m := o.p.metrics
 	m.consumed.Add(1)
 	o.next = msg.Offset + 1
+	if msg.HighWaterMark > 0 {
+		o.lag.Store(max(msg.HighWaterMark-o.next, 0))
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err := &schemas.InvalidError{Reason: schemas.ReasonInternal, Detail: fmt.Sprintf("processing panicked: %v", r)}
 			o.p.cfg.Log.Error("message made the processor panic; sent to the DLQ", "partition", o.partition, "offset", msg.Offset, "panic", r, "stack", string(debug.Stack()))
 			m.reject(schemas.ReasonInternal)
-			o.dlq = append(o.dlq, DeadLetter(msg, o.p.cfg.Topic, "processor", err))
+			o.dead = append(o.dead, dlq.FromMessage(msg, o.p.cfg.Topic, "processor", err))
 		}
 	}()
 	ev, err := schemas.Decode(msg.Value, o.p.cfg.Now())
@@ -160,7 +167,7 @@ func (o *owner) handle(msg *kafka.Message) {
 	if err != nil {
 		reason := schemas.ReasonOf(err)
 		m.reject(reason)
-		o.dlq = append(o.dlq, DeadLetter(msg, o.p.cfg.Topic, "processor", err))
+		o.dead = append(o.dead, dlq.FromMessage(msg, o.p.cfg.Topic, "processor", err))
 		return
 	}
 	if t := ev.OccurredAt.Unix(); t > o.watermark {
@@ -181,14 +188,6 @@ func (o *owner) handle(msg *kafka.Message) {
 		e.dirty = true
 		o.dirty = append(o.dirty, ev.TrackingNumber)
 	}
-}
-
-// DeadLetter builds the DLQ record of a rejected Kafka message: the original
-// bytes and key, with the reason, the error and where it came from in headers.
-func DeadLetter(msg *kafka.Message, topic, source string, err error) kafka.Message {
-	d := schemas.NewDeadLetter(source, msg.Key, msg.Value, err)
-	d.Topic, d.Partition, d.Offset = topic, msg.Partition, msg.Offset
-	return broker.DeadLetterMessage(&d)
 }
 
 // flush writes changed shipments and rejected records, then commits. It
@@ -214,12 +213,13 @@ func (o *owner) flush(ctx context.Context) bool {
 		}
 		o.dirty = o.dirty[:0]
 	}
-	if len(o.dlq) > 0 {
-		if err := o.p.retry(ctx, "write dead letters", func(ctx context.Context) error { return o.p.dlq.WriteMessages(ctx, o.dlq...) }); err != nil {
+	if len(o.dead) > 0 {
+		if err := o.p.retry(ctx, "write dead letters", func(ctx context.Context) error { return o.p.dlq.Write(ctx, o.dead...) }); err != nil {
 			return false
 		}
-		m.deadLettered.Add(int64(len(o.dlq)))
-		o.dlq = o.dlq[:0]
+		m.deadLettered.Add(int64(len(o.dead)))
+		clear(o.dead)
+		o.dead = o.dead[:0]
 	}
 	// Everything derived from events before o.next is durable: commit.
 	if err := o.gen.CommitOffsets(map[string]map[int]int64{o.p.cfg.Topic: {o.partition: o.next}}); err != nil {

@@ -22,6 +22,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/dlq"
+	"github.com/shiplens/shiplens/schemas"
 )
 
 // Fact is one version of a shipment's state, ready to be written.
@@ -39,9 +41,9 @@ type Sink interface {
 // Config configures a Processor.
 type Config struct {
 	Brokers       []string      // Kafka bootstrap addresses; required
-	Topic         string        // defaults to "shiplens.events"
+	Topic         string        // defaults to schemas.EventsTopic
 	Group         string        // consumer group id; defaults to "shiplens-processor"
-	DLQTopic      string        // defaults to "shiplens.dlq"
+	DLQTopic      string        // defaults to schemas.DLQTopic
 	FlushInterval time.Duration // longest time a change waits before it is written; defaults to 500ms
 	FlushSize     int           // changed shipments that force a write; defaults to 50000
 	// WriteDelay is how long the shared writer waits after a partition's
@@ -56,17 +58,20 @@ type Config struct {
 	// OnCommit, if set, is called after offsets of a partition are committed,
 	// with the next offset to read. It must not block.
 	OnCommit func(partition int, next int64)
+	// OnRetry, if set, is called before each retry of a failed storage or
+	// DLQ write, with what failed and the error. It must not block.
+	OnRetry func(what string, attempt int, err error)
 }
 
 func (c Config) withDefaults() Config {
 	if c.Topic == "" {
-		c.Topic = "shiplens.events"
+		c.Topic = schemas.EventsTopic
 	}
 	if c.Group == "" {
 		c.Group = "shiplens-processor"
 	}
 	if c.DLQTopic == "" {
-		c.DLQTopic = "shiplens.dlq"
+		c.DLQTopic = schemas.DLQTopic
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 500 * time.Millisecond
@@ -108,7 +113,7 @@ func (c Config) Validate() error {
 type Processor struct {
 	cfg     Config
 	sink    Sink
-	dlq     *kafka.Writer
+	dlq     *dlq.Writer
 	writer  *writer
 	metrics *Metrics
 
@@ -127,14 +132,7 @@ func New(cfg Config, sink Sink) (*Processor, error) {
 		cfg:     cfg,
 		sink:    sink,
 		metrics: newMetrics(),
-		dlq: &kafka.Writer{
-			Addr:         kafka.TCP(cfg.Brokers...),
-			Topic:        cfg.DLQTopic,
-			Balancer:     &kafka.Hash{},
-			RequiredAcks: kafka.RequireAll,
-			BatchTimeout: 5 * time.Millisecond,
-			MaxAttempts:  5,
-		},
+		dlq:     dlq.NewWriter(cfg.Brokers, cfg.DLQTopic),
 	}
 	p.writer = &writer{p: p, reqs: make(chan writeReq)}
 	return p, nil

@@ -65,6 +65,7 @@ func (w *writer) run(ctx context.Context) {
 		if err == nil {
 			w.p.metrics.written.Add(int64(len(facts)))
 			w.p.metrics.inserts.Add(1)
+			w.p.metrics.observeInsert(time.Since(t0))
 		}
 		for _, r := range pending {
 			r.done <- err
@@ -106,6 +107,9 @@ func (p *Processor) retry(ctx context.Context, what string, fn func(context.Cont
 		OnRetry: func(attempt int, wait time.Duration, err error) {
 			p.metrics.retries.Add(1)
 			p.cfg.Log.Warn("retrying after failure", "what", what, "attempt", attempt, "backoff", wait, "err", err)
+			if p.cfg.OnRetry != nil {
+				p.cfg.OnRetry(what, attempt, err)
+			}
 		},
 	}, fn)
 	if retry.IsPermanent(err) {

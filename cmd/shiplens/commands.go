@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/ingest"
 	"github.com/shiplens/shiplens/ingest/gen"
-	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/internal/progress"
 	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/schemas"
@@ -28,7 +26,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := f.Int64("seed", 1, "random seed; the same seed gives the same events")
 	brokers := f.String("brokers", "", "Kafka brokers host:port[,host:port]; events go to --topic")
 	out := f.String("out", "", "write JSON lines to this file instead (- for standard output)")
-	topic := f.String("topic", broker.EventsTopic, "Kafka topic")
+	topic := f.String("topic", schemas.EventsTopic, "Kafka topic")
 	disorder := f.Float64("disorder", 0.05, "share of events that arrive late, out of order")
 	dups := f.Float64("duplicates", 0.02, "share of events sent twice")
 	if err := f.parseNoArgs(args); err != nil {
@@ -98,10 +96,10 @@ func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.
 
 // produce publishes the generator's events and returns how many it sent.
 func produce(ctx context.Context, g *gen.Generator, brokers []string, topic string, bar *progress.Bar) (int64, error) {
-	if err := broker.Ping(ctx, brokers); err != nil {
+	if err := kafkaadmin.Ping(ctx, brokers); err != nil {
 		return 0, err
 	}
-	if err := broker.EnsureTopics(ctx, brokers, broker.DefaultPartitions, topic); err != nil {
+	if err := kafkaadmin.EnsureTopics(ctx, brokers, kafkaadmin.DefaultPartitions, topic); err != nil {
 		return 0, err
 	}
 	p, err := ingest.NewProducer(ingest.ProducerConfig{Brokers: brokers, Topic: topic})
@@ -162,8 +160,8 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	brokers := f.String("brokers", "127.0.0.1:9092", "Kafka brokers host:port[,host:port]")
 	addr := clickhouseFlag(f)
 	group := f.String("group", "shiplens-processor", "Kafka consumer group")
-	topic := f.String("topic", broker.EventsTopic, "Kafka topic of canonical events")
-	dlq := f.String("dlq-topic", broker.DLQTopic, "Kafka topic for rejected records")
+	topic := f.String("topic", schemas.EventsTopic, "Kafka topic of canonical events")
+	dlq := f.String("dlq-topic", schemas.DLQTopic, "Kafka topic for rejected records")
 	flush := f.Duration("flush-interval", 500*time.Millisecond, "longest time a change waits before it is written to ClickHouse")
 	verbose := f.Bool("verbose", false, "log every partition assignment and release")
 	metricsAddr := f.String("metrics-listen", "", "serve GET /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9464")
@@ -188,28 +186,20 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
-	if err := broker.Ping(ctx, bs); err != nil {
+	if err := kafkaadmin.Ping(ctx, bs); err != nil {
 		return err
 	}
 	p, err := processor.New(processor.Config{Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Log: log}, db)
 	if err != nil {
 		return errUsage{err.Error()}
 	}
-	if *metricsAddr != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-			p.Metrics().WritePrometheus(w)
-		})
-		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-		ln, err := net.Listen("tcp", *metricsAddr)
-		if err != nil {
-			return fmt.Errorf("cannot listen on %s: %w", *metricsAddr, err)
-		}
-		srv := ingest.NewHTTPServer(*metricsAddr, mux, ingest.Timeouts{})
-		go srv.Serve(ln)
-		defer srv.Close()
+	mctx, stopMetrics := context.WithCancel(ctx)
+	waitMetrics, err := serveMetrics(mctx, *metricsAddr, newRegistry(p.Metrics()), nil, stderr)
+	if err != nil {
+		stopMetrics()
+		return err
 	}
+	defer func() { stopMetrics(); waitMetrics() }()
 	fmt.Fprintf(stderr, "processing %s as group %s into %s; Ctrl-C stops after a final flush\n", *topic, *group, cfg)
 	err = p.Run(ctx)
 	s := p.Metrics().Snapshot()

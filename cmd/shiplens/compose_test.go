@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -10,8 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
+	"github.com/shiplens/shiplens/schemas"
 )
 
 // service is what docker-compose.yml says about one shiplens service.
@@ -22,45 +28,38 @@ type service struct {
 	env     map[string]string
 }
 
-// composeServices reads the subset of YAML that docker-compose.yml uses:
-// two-space nesting, `command:` as a JSON-style array, `environment:` as a map.
+// composeFile is the part of the Compose file format the test reads.
+type composeFile struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Build       any               `yaml:"build"`
+		Command     []string          `yaml:"command"`
+		Environment map[string]string `yaml:"environment"`
+	} `yaml:"services"`
+}
+
+// composeServices parses docker-compose.yml with a YAML library, so that any
+// valid Compose syntax the file uses is read as Compose would read it.
 func composeServices(t *testing.T) map[string]*service {
 	t.Helper()
 	b, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var f composeFile
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
 	out := map[string]*service{}
-	var cur *service
-	inServices, inEnv := false, false
-	for _, line := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
+	for name, s := range f.Services {
+		if s.Image == "" && s.Build == nil {
+			t.Fatalf("service %s has neither image nor build", name)
 		}
-		indent := len(line) - len(strings.TrimLeft(line, " "))
-		switch {
-		case indent == 0:
-			inServices = trimmed == "services:"
-			cur = nil
-		case inServices && indent == 2:
-			cur = &service{name: strings.TrimSuffix(trimmed, ":"), env: map[string]string{}}
-			out[cur.name] = cur
-			inEnv = false
-		case cur != nil && indent == 4:
-			inEnv = trimmed == "environment:"
-			if trimmed == "build: ." {
-				cur.build = true
-			}
-			if rest, ok := strings.CutPrefix(trimmed, "command: "); ok {
-				if err := json.Unmarshal([]byte(rest), &cur.command); err != nil {
-					t.Fatalf("service %s: command %s: %v", cur.name, rest, err)
-				}
-			}
-		case cur != nil && inEnv && indent == 6:
-			k, v, _ := strings.Cut(trimmed, ":")
-			cur.env[k] = strings.Trim(strings.TrimSpace(v), `"`)
+		env := s.Environment
+		if env == nil {
+			env = map[string]string{}
 		}
+		out[name] = &service{name: name, build: s.Build != nil, command: s.Command, env: env}
 	}
 	return out
 }
@@ -114,6 +113,12 @@ func TestComposeCommands(t *testing.T) {
 
 	proc := svcs["processor"]
 	setEnv(proc)
+	metricsAddr := freeAddr(t)
+	for i, a := range proc.command {
+		if a == "0.0.0.0:9464" {
+			proc.command[i] = metricsAddr
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var code int
@@ -124,18 +129,29 @@ func TestComposeCommands(t *testing.T) {
 		code = run(ctx, proc.command, &strings.Builder{}, &perr)
 	}()
 	group := hosts.Replace(proc.env["SHIPLENS_GROUP"])
-	deadline := time.Now().Add(2 * time.Minute)
-	tick := time.NewTicker(100 * time.Millisecond)
-	for range tick.C {
-		lag, total, err := broker.Lag(context.Background(), emb.Addrs(), group, broker.EventsTopic)
-		if err == nil && total > 0 && lag == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("processor did not catch up: lag %d of %d (%v)", lag, total, err)
-		}
+	wctx, wcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	err = kafkaadmin.WaitCaughtUp(wctx, emb.Addrs(), group, schemas.EventsTopic, kafkaadmin.WaitOptions{})
+	wcancel()
+	if err != nil {
+		t.Fatalf("the compose processor did not catch up: %v", err)
 	}
-	tick.Stop()
+	// Its --metrics-listen serves Prometheus metrics that count every event.
+	_, total, err := kafkaadmin.Lag(context.Background(), emb.Addrs(), group, schemas.EventsTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("the compose processor does not serve /metrics: %v", err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("shiplens_processor_consumed_total %d\n", total); !strings.Contains(string(body), want) {
+		t.Fatalf("/metrics lacks %q:\n%s", want, body)
+	}
 	cancel()
 	wg.Wait()
 	if code != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,8 +16,10 @@ import (
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/internal/progress"
 	"github.com/shiplens/shiplens/processor"
+	"github.com/shiplens/shiplens/schemas"
 	"github.com/shiplens/shiplens/store"
 )
 
@@ -100,7 +103,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage{err.Error()}
 	}
 	bar := progress.New(stderr, "publishing events", 0, "events")
-	total, err := produce(ctx, g, brokers, broker.EventsTopic, bar)
+	total, err := produce(ctx, g, brokers, schemas.EventsTopic, bar)
 	bar.Finish()
 	if err != nil {
 		return err
@@ -118,41 +121,33 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer stopProcessor()
 	var wg conc.WaitGroup
 	var runErr error
-	wg.Go(func() { runErr = p.Run(pctx) })
+	stopped := make(chan struct{})
+	wg.Go(func() { defer close(stopped); runErr = p.Run(pctx) })
 	procStart := time.Now()
 	pbar := progress.New(stderr, "processing events", total, "events")
-	tick := time.NewTicker(200 * time.Millisecond)
-	var waitErr error
-	for waitErr == nil {
-		select {
-		case <-ctx.Done():
-			waitErr = ctx.Err()
-		case <-tick.C:
-		}
-		if waitErr != nil {
-			break
-		}
-		lag, all, err := broker.Lag(ctx, brokers, group, broker.EventsTopic)
-		if err != nil {
-			continue // the group may not have committed yet
-		}
-		pbar.Set(all-lag, 0)
-		if lag == 0 && all > 0 {
-			break
-		}
-		if p.Metrics().Snapshot().Owners == 0 && time.Since(procStart) > time.Minute {
-			waitErr = fmt.Errorf("the processor owns no partition after a minute; is another member of group %s running?", group)
-		}
-	}
-	tick.Stop()
+	waitErr := kafkaadmin.WaitCaughtUp(ctx, brokers, group, schemas.EventsTopic, kafkaadmin.WaitOptions{
+		Poll:     200 * time.Millisecond,
+		Progress: func(committed, _ int64) { pbar.Set(committed, 0) },
+		Check: func() error {
+			select {
+			case <-stopped:
+				return errors.New("the processor stopped before it caught up")
+			default:
+			}
+			if p.Metrics().Snapshot().Owners == 0 && time.Since(procStart) > time.Minute {
+				return fmt.Errorf("the processor owns no partition after a minute; is another member of group %s running?", group)
+			}
+			return nil
+		},
+	})
 	pbar.Finish()
 	stopProcessor()
 	wg.Wait()
-	if waitErr != nil {
-		return waitErr
-	}
 	if runErr != nil {
 		return runErr
+	}
+	if waitErr != nil {
+		return waitErr
 	}
 	procTime := time.Since(procStart)
 	s := p.Metrics().Snapshot()

@@ -6,10 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
+	"time"
 
-	"github.com/shiplens/shiplens/internal/broker"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/shiplens/shiplens/api"
+	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/store"
 )
 
@@ -82,7 +88,7 @@ func (f *flags) parseNoArgs(args []string) error {
 
 // brokerList parses --brokers; a bad value is a usage error.
 func brokerList(s string) ([]string, error) {
-	bs, err := broker.ParseBrokers(s)
+	bs, err := kafkaadmin.ParseBrokers(s)
 	if err != nil {
 		return nil, errUsage{err.Error()}
 	}
@@ -106,4 +112,35 @@ func openStore(ctx context.Context, s string) (*store.Store, store.Config, error
 	}
 	db, err := store.Open(ctx, cfg)
 	return db, cfg, err
+}
+
+// newRegistry returns a Prometheus registry with the Go runtime and process
+// collectors and cs.
+func newRegistry(cs ...prometheus.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(cs...)
+	return reg
+}
+
+// serveMetrics serves GET /metrics from reg and GET /healthz on addr in the
+// background, until ctx ends; the returned function waits for the server to
+// stop. An empty addr serves nothing.
+func serveMetrics(ctx context.Context, addr string, reg prometheus.Gatherer, health func(context.Context) error, stderr io.Writer) (wait func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
+	}
+	srv := api.NewServer(addr, api.Handler(api.Config{Gatherer: reg, Health: health}), api.Timeouts{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := api.Serve(ctx, srv, ln, 5*time.Second); err != nil {
+			fmt.Fprintf(stderr, "metrics server: %v\n", err)
+		}
+	}()
+	return func() { <-done }, nil
 }

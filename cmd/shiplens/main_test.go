@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
 	"github.com/shiplens/shiplens/schemas"
@@ -189,7 +190,7 @@ func TestProcessMetricsEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer emb.Close()
-	w := &kafka.Writer{Addr: kafka.TCP(emb.Addrs()...), Topic: broker.EventsTopic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(emb.Addrs()...), Topic: schemas.EventsTopic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
 	if err := w.WriteMessages(context.Background(), kafka.Message{Key: []byte("X"), Value: []byte(`{"event_id":"1","tracking_number":"X","carrier":"dhl","status":"beamed","occurred_at":"2026-10-01T00:00:00Z"}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -202,10 +203,10 @@ func TestProcessMetricsEndpoint(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		b, _ := io.ReadAll(res.Body)
+		b, err := io.ReadAll(res.Body)
 		res.Body.Close()
 		body = string(b)
-		return strings.Contains(body, `shiplens_processor_rejected_total{source="processor",reason="unknown_status"} 1`)
+		return err == nil && strings.Contains(body, `shiplens_processor_rejected_total{reason="unknown_status",source="processor"} 1`+"\n")
 	})
 	if code, errs := stop(); code != 0 {
 		t.Fatalf("process: exit %d %s", code, errs)

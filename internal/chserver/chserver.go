@@ -38,6 +38,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/shiplens/shiplens/internal/retry"
 	"github.com/shiplens/shiplens/internal/tempdir"
 )
 
@@ -304,29 +306,28 @@ func startOnce(ctx context.Context, bin, dir string, timeout time.Duration, logw
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	backoff := 10 * time.Millisecond
-	var lastErr error
-	for {
+	// The process exiting ends the wait at once, not at the next attempt.
+	go func() {
 		select {
 		case <-s.done:
-			return fmt.Errorf("process exited (%v) before answering SELECT 1", s.waitErr)
-		default:
-		}
-		if lastErr = ping(ctx, s.Addr); lastErr == nil {
-			return nil
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-s.done:
-			t.Stop()
-			return fmt.Errorf("process exited (%v) before answering SELECT 1", s.waitErr)
+			cancel()
 		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("no answer to SELECT 1 at %s within %v (%w); last error: %v", s.Addr, timeout, ctx.Err(), lastErr)
-		case <-t.C:
 		}
-		backoff = min(backoff*2, 250*time.Millisecond)
+	}()
+	var lastErr error
+	err := retry.Do(ctx, retry.Policy{Initial: 10 * time.Millisecond, Max: 250 * time.Millisecond}, func(ctx context.Context) error {
+		lastErr = ping(ctx, s.Addr)
+		return lastErr
+	})
+	select {
+	case <-s.done:
+		return fmt.Errorf("process exited (%v) before answering SELECT 1", s.waitErr)
+	default:
 	}
+	if err != nil {
+		return fmt.Errorf("no answer to SELECT 1 at %s within %v (%w); last error: %v", s.Addr, timeout, err, lastErr)
+	}
+	return nil
 }
 
 // ping runs SELECT 1 over a fresh native-protocol connection.
