@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,63 +16,62 @@ import (
 	"github.com/shiplens/shiplens/schemas"
 )
 
-// valuesSQL renders a batch as INSERT ... VALUES text, for engines reached
-// without the native protocol (libchdb).
-func valuesSQL(db string, fb *factBatch) string {
-	cols := fb.columns()
+// valuesSQL renders facts as INSERT ... VALUES text, for engines reached
+// without the native protocol (libchdb). It reads the same columns as
+// WriteFacts' batch.
+func valuesSQL(db string, facts []Fact, now time.Time) string {
+	names := make([]string, len(factColumns))
+	cols := make([]reflect.Value, len(factColumns))
+	for j, c := range factColumns {
+		names[j], cols[j] = c.name, reflect.ValueOf(c.values(facts, now))
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "INSERT INTO %s.shipments (%s) VALUES ", db, strings.Join(factColumns, ", "))
-	for i := range fb.tn {
+	fmt.Fprintf(&b, "INSERT INTO %s.shipments (%s) VALUES ", db, strings.Join(names, ", "))
+	for i := range facts {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteByte('(')
-		for j, col := range cols {
+		for j, c := range factColumns {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			switch c := col.(type) {
-			case []string:
-				b.WriteString(quote(c[i]))
-			case []uint16:
-				b.WriteString(strconv.Itoa(int(c[i])))
-			case []uint8:
-				b.WriteString(strconv.Itoa(int(c[i])))
-			case []int16:
-				b.WriteString(strconv.Itoa(int(c[i])))
-			case []uint32:
-				b.WriteString(strconv.FormatUint(uint64(c[i]), 10))
-			case []int64:
-				b.WriteString(strconv.FormatInt(c[i], 10))
-			case []float64:
-				b.WriteString(strconv.FormatFloat(c[i], 'g', -1, 64))
-			case [][]int64:
-				b.WriteByte('[')
-				for k, v := range c[i] {
-					if k > 0 {
-						b.WriteByte(',')
-					}
-					b.WriteString(strconv.FormatInt(v, 10))
-				}
-				b.WriteByte(']')
-			case []time.Time:
-				if strings.HasSuffix(factColumns[j], "_day") {
-					fmt.Fprintf(&b, "toDate('%s')", c[i].Format(time.DateOnly))
-				} else {
-					fmt.Fprintf(&b, "toDateTime(%d, 'UTC')", c[i].Unix())
-				}
-			default:
-				panic(fmt.Sprintf("valuesSQL: unhandled column type %T", col))
-			}
+			b.WriteString(literal(c.typ, cols[j].Index(i).Interface()))
 		}
 		b.WriteByte(')')
 	}
 	return b.String()
 }
 
+// literal renders v, a value of a column of ClickHouse type typ, as SQL.
+func literal(typ string, v any) string {
+	switch v := v.(type) {
+	case string:
+		return quote(v)
+	case uint8, uint16, uint32, int16, int64:
+		return fmt.Sprint(v)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case []int64:
+		parts := make([]string, len(v))
+		for k, x := range v {
+			parts[k] = strconv.FormatInt(x, 10)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	case time.Time:
+		if typ == "Date" {
+			return fmt.Sprintf("toDate('%s')", v.Format(time.DateOnly))
+		}
+		return fmt.Sprintf("toDateTime(%d, 'UTC')", v.Unix())
+	}
+	panic(fmt.Sprintf("literal: unhandled %s value %T", typ, v))
+}
+
 // TestSQLOnCurrentClickHouse applies the migrations on current ClickHouse
-// (libchdb), writes the same facts as the 18.16 test, and checks that the
-// restore and scorecard queries give the same answers as on 18.16.
+// (libchdb), checks the table against factColumns, writes the same facts as
+// the 18.16 tests, and checks that the restore query gives back the states
+// in full (as TestRestore does on 18.16) and the scorecard the same rows as
+// on 18.16.
 func TestSQLOnCurrentClickHouse(t *testing.T) {
 	db, name := chdbtest.Database(t)
 	migs, err := schemas.Migrations()
@@ -87,31 +89,23 @@ func TestSQLOnCurrentClickHouse(t *testing.T) {
 			}
 		}
 	}
-	facts := sampleFacts()
-	var fb factBatch
-	for i := range facts {
-		fb.add(&facts[i], time.Unix(1790000000, 0).UTC())
+	if got := describe(t, db, name); got != wantColumns() {
+		t.Fatalf("shipments on current ClickHouse has columns\n%s\nfactColumns are\n%s", got, wantColumns())
 	}
-	if err := db.Exec(valuesSQL(name, &fb)); err != nil {
+	facts := sampleFacts()
+	insert := valuesSQL(name, facts, time.Unix(1790000000, 0).UTC())
+	if err := db.Exec(insert); err != nil {
 		t.Fatalf("insert on current ClickHouse: %v", err)
 	}
-	if err := db.Exec(valuesSQL(name, &fb)); err != nil { // a retried batch
+	if err := db.Exec(insert); err != nil { // a retried batch
 		t.Fatalf("second insert on current ClickHouse: %v", err)
 	}
 	qualify := func(sql string) string { return strings.ReplaceAll(sql, "FROM shipments", "FROM "+name+".shipments") }
 
-	out, err := db.Query(qualify(restoreSQL(3)), "TabSeparated")
-	if err != nil {
-		t.Fatalf("restore query on current ClickHouse: %v", err)
-	}
-	if n := strings.Count(out, "\n"); n != 2 {
-		t.Fatalf("restore returned %d rows, want 2:\n%s", n, out)
-	}
-
 	q := ScorecardQuery{From: day0, To: day0.AddDate(0, 0, 10)}
 	delivered, exceptions := scorecardSQL(q)
 	var card analytics.Scorecard
-	out, err = db.Query(qualify(delivered), "TabSeparated")
+	out, err := db.Query(qualify(delivered), "TabSeparated")
 	if err != nil {
 		t.Fatalf("scorecard query on current ClickHouse: %v", err)
 	}
@@ -142,6 +136,80 @@ func TestSQLOnCurrentClickHouse(t *testing.T) {
 	if fmt.Sprint(dumpRows(current)) != fmt.Sprint(dumpRows(old)) || len(old) != 2 {
 		t.Fatalf("scorecards differ:\ncurrent %v\n18.16   %v", dumpRows(current), dumpRows(old))
 	}
+
+	// The states of TestRestore come back in full.
+	want := build(journeys())
+	var versions []Fact
+	for _, b := range want {
+		versions = append(versions, b.versions...)
+	}
+	slices.Reverse(versions)
+	if err := db.Exec(valuesSQL(name, versions, time.Unix(1790000000, 0).UTC())); err != nil {
+		t.Fatalf("insert on current ClickHouse: %v", err)
+	}
+	// Times as UTC text, so that they parse whatever the engine's time zone.
+	out, err = db.Query(qualify(restoreSQL(restorePartition))+" SETTINGS session_timezone = 'UTC'", "TabSeparated")
+	if err != nil {
+		t.Fatalf("restore query on current ClickHouse: %v", err)
+	}
+	checkRestored(t, restoreTSV(t, out), want)
+}
+
+// restoreTSV reads the TabSeparated output of restoreSQL as Restore reads
+// the native one: through the scan functions of restoredColumns.
+func restoreTSV(t *testing.T, out string) map[string]analytics.Shipment {
+	t.Helper()
+	got := map[string]analytics.Shipment{}
+	dest := make([]any, len(restoredColumns))
+	sets := make([]func(*restoring), len(restoredColumns))
+	for i, c := range restoredColumns {
+		dest[i], sets[i] = c.scan()
+	}
+	unescape := strings.NewReplacer(`\\`, `\`, `\t`, "\t", `\n`, "\n", `\'`, "'")
+	for _, line := range lines(out) {
+		f := strings.Split(line, "\t")
+		if len(f) != len(dest) {
+			t.Fatalf("restore row has %d fields, want %d: %q", len(f), len(dest), line)
+		}
+		for i, d := range dest {
+			var err error
+			switch d := d.(type) {
+			case *string:
+				*d = unescape.Replace(f[i])
+			case *time.Time:
+				*d, err = time.ParseInLocation(time.DateTime, f[i], time.UTC)
+			case *int64:
+				*d, err = strconv.ParseInt(f[i], 10, 64)
+			case *uint32:
+				var u uint64
+				u, err = strconv.ParseUint(f[i], 10, 32)
+				*d = uint32(u)
+			case *[]int64:
+				*d = nil
+				if in := strings.Trim(f[i], "[]"); in != "" {
+					for _, x := range strings.Split(in, ",") {
+						n, perr := strconv.ParseInt(x, 10, 64)
+						*d, err = append(*d, n), errors.Join(err, perr)
+					}
+				}
+			default:
+				t.Fatalf("restoreTSV: unhandled column %s of %T", restoredColumns[i].name, d)
+			}
+			if err != nil {
+				t.Fatalf("column %s of %q: %v", restoredColumns[i].name, line, err)
+			}
+		}
+		var r restoring
+		for _, set := range sets {
+			set(&r)
+		}
+		st, err := r.shipment()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[r.trackingNumber] = st
+	}
+	return got
 }
 
 func lines(s string) []string {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,10 +21,10 @@ type ScorecardQuery struct {
 // Validate reports a query that cannot be answered.
 func (q ScorecardQuery) Validate() error {
 	if q.From.IsZero() || q.To.IsZero() {
-		return fmt.Errorf("invalid scorecard query: both --from and --to days are required")
+		return errors.New("invalid scorecard query: from and to days are required")
 	}
 	if q.To.Before(q.From) {
-		return fmt.Errorf("invalid scorecard query: --to %s is before --from %s", q.To.Format(time.DateOnly), q.From.Format(time.DateOnly))
+		return fmt.Errorf("invalid scorecard query: to %s is before from %s", q.To.Format(time.DateOnly), q.From.Format(time.DateOnly))
 	}
 	return nil
 }
@@ -84,7 +85,7 @@ func (s *Store) ScorecardOf(ctx context.Context, q ScorecardQuery) (*analytics.S
 	var card analytics.Scorecard
 	rows, err := s.conn.Query(ctx, delivered)
 	if err != nil {
-		return nil, fmt.Errorf("cannot query delivered shipments: %w", err)
+		return nil, s.failed(ctx, err, "cannot query delivered shipments")
 	}
 	for rows.Next() {
 		var (
@@ -95,17 +96,17 @@ func (s *Store) ScorecardOf(ctx context.Context, q ScorecardQuery) (*analytics.S
 		)
 		if err := rows.Scan(&k.Carrier, &k.Lane, &tb, &customsDone, &cb, &promise, &onTime, &n); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("cannot read delivered shipments: %w", err)
+			return nil, s.failed(ctx, err, "cannot read delivered shipments")
 		}
 		card.AddDelivered(k, int64(n), tb, customsDone == 1, cb, promise == 1, onTime == 1)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read delivered shipments: %w", err)
+		return nil, s.failed(ctx, err, "cannot read delivered shipments")
 	}
 	rows, err = s.conn.Query(ctx, exceptions)
 	if err != nil {
-		return nil, fmt.Errorf("cannot query exceptions: %w", err)
+		return nil, s.failed(ctx, err, "cannot query exceptions")
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -114,12 +115,12 @@ func (s *Store) ScorecardOf(ctx context.Context, q ScorecardQuery) (*analytics.S
 			n uint64
 		)
 		if err := rows.Scan(&k.Carrier, &k.Lane, &n); err != nil {
-			return nil, fmt.Errorf("cannot read exceptions: %w", err)
+			return nil, s.failed(ctx, err, "cannot read exceptions")
 		}
 		card.AddExceptions(k, int64(n))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read exceptions: %w", err)
+		return nil, s.failed(ctx, err, "cannot read exceptions")
 	}
 	return &card, nil
 }
@@ -135,16 +136,19 @@ func (s *Store) OpenShipments(ctx context.Context, carrier string, since time.Ti
 		" ORDER BY tracking_number"
 	rows, err := s.conn.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("cannot query open shipments of %s: %w", carrier, err)
+		return nil, s.failed(ctx, err, "cannot query open shipments of %s", carrier)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var tn string
 		if err := rows.Scan(&tn); err != nil {
-			return nil, fmt.Errorf("cannot read open shipments: %w", err)
+			return nil, s.failed(ctx, err, "cannot read open shipments of %s", carrier)
 		}
 		out = append(out, tn)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, s.failed(ctx, err, "cannot read open shipments of %s", carrier)
+	}
+	return out, nil
 }

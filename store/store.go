@@ -1,9 +1,21 @@
-// Package store is shiplens' ClickHouse storage: it parses the --clickhouse
-// address, applies the migrations of schemas/clickhouse, writes shipment facts
-// in idempotent batches, reads a partition's state back for restore and runs
-// the carrier scorecard query. Every statement it sends runs on ClickHouse
-// 18.16 and on current releases. It must not hold shipment state or decide
-// when to write: the processor does.
+// Package store is shiplens' ClickHouse storage. It parses ClickHouse
+// addresses, applies the migrations of schemas/clickhouse, writes shipment
+// facts in idempotent batches, reads a partition's latest state back for
+// restore, and answers the read queries: the carrier scorecard and the open
+// shipments. Every statement it sends runs on ClickHouse 18.16 and on
+// current releases.
+//
+// The processor consumes it through processor.Sink (WriteFacts and Restore);
+// reports, the API and the poller through its query methods, behind
+// interfaces of their own. It must not hold shipment state or decide when to
+// write: the processor does both.
+//
+// The columns of the shipments table are defined once, in columns.go; the
+// INSERT, the columnar batch, the restore SELECT and its scan all derive from
+// that table. Errors that retrying cannot fix are marked retry.Permanent, so
+// that callers stop instead of retrying forever; those caused by a schema
+// other than this build's wrap ErrSchemaMismatch or ErrNoDatabase and say
+// what differs.
 package store
 
 import (
@@ -38,8 +50,9 @@ type Config struct {
 	DialTimeout time.Duration // defaults to 5s
 }
 
-// ParseAddr reads a --clickhouse value: either host:port or a DSN such as
-// clickhouse://user:pass@host:port/db.
+// ParseAddr parses a ClickHouse address: either host:port or a DSN such as
+// clickhouse://user:pass@host:port/db?dial_timeout=2s. The empty string means
+// DefaultAddr.
 func ParseAddr(s string) (Config, error) {
 	if s == "" {
 		s = DefaultAddr
@@ -131,7 +144,8 @@ type Store struct {
 	conn driver.Conn
 }
 
-// Open connects to the database of cfg, which Migrate must have created.
+// Open connects to the database of cfg, which Migrate must have created;
+// when it does not exist, the error wraps ErrNoDatabase.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -144,8 +158,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
 		var ex *proto.Exception
-		if errors.As(err, &ex) && ex.Code == 81 { // UNKNOWN_DATABASE
-			return nil, fmt.Errorf("cannot use ClickHouse database %q at %s: it does not exist; run `shiplens migrate --clickhouse %s` first", cfg.Database, cfg.Addr, cfg.Addr)
+		if errors.As(err, &ex) && ex.Code == codeUnknownDatabase {
+			return nil, fmt.Errorf("cannot open ClickHouse at %s: %w %s", cfg.Addr, ErrNoDatabase, cfg.Database)
 		}
 		return nil, fmt.Errorf("cannot reach ClickHouse at %s: %w", cfg.Addr, err)
 	}
@@ -239,21 +253,4 @@ func record(ctx context.Context, conn driver.Conn, version int, name string) err
 		return err
 	}
 	return b.Send()
-}
-
-// Retryable reports whether a failed call may succeed if tried again: network
-// and server-side transient errors are, bad SQL and schema mismatches are not.
-func Retryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var ex *proto.Exception
-	if errors.As(err, &ex) {
-		switch ex.Code {
-		case 16, 44, 47, 53, 60, 62, 81: // no such column, unknown identifier/table/database, type mismatch, syntax
-			return false
-		}
-		return true
-	}
-	return true
 }

@@ -183,7 +183,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	db, err := store.Open(ctx, cfg)
 	if err != nil {
-		return err
+		return migrateHint(err, *addr)
 	}
 	defer db.Close()
 	if err := kafkaadmin.Ping(ctx, bs); err != nil {
@@ -205,7 +205,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	s := p.Metrics().Snapshot()
 	fmt.Fprintf(stderr, "stopped: %d messages, %d applied, %d unchanged, %d rejected, %d facts written\n",
 		s.Consumed, s.Applied, s.Unchanged, s.RejectedTotal(), s.Written)
-	return err
+	return migrateHint(err, *addr)
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -257,6 +257,9 @@ func parseDays(from, to string) (store.ScorecardQuery, error) {
 	}
 	if q.To, err = time.Parse(time.DateOnly, to); err != nil {
 		return q, errUsage{fmt.Sprintf("invalid --to %q: want YYYY-MM-DD", to)}
+	}
+	if q.To.Before(q.From) {
+		return q, errUsage{fmt.Sprintf("--to %s is before --from %s", to, from)}
 	}
 	if err := q.Validate(); err != nil {
 		return q, errUsage{err.Error()}

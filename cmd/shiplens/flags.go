@@ -111,7 +111,19 @@ func openStore(ctx context.Context, s string) (*store.Store, store.Config, error
 		return nil, cfg, err
 	}
 	db, err := store.Open(ctx, cfg)
-	return db, cfg, err
+	return db, cfg, migrateHint(err, s)
+}
+
+// migrateHint adds what to run to an error that says the database or its
+// tables are missing or differ.
+func migrateHint(err error, addr string) error {
+	if errors.Is(err, store.ErrNoDatabase) || errors.Is(err, store.ErrSchemaMismatch) {
+		if addr == "" {
+			addr = store.DefaultAddr
+		}
+		return fmt.Errorf("%w; run `shiplens migrate --clickhouse %s` first", err, addr)
+	}
+	return err
 }
 
 // newRegistry returns a Prometheus registry with the Go runtime and process
