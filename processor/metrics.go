@@ -18,6 +18,7 @@ type Metrics struct {
 	consumed, applied, unchanged, shipments, restored atomic.Int64
 	written, deadLettered, commits, commitErrors      atomic.Int64
 	retries, owners                                   atomic.Int64
+	fetchErrors, fetchStalls                          atomic.Int64
 	flushNanos, flushes, inserts                      atomic.Int64
 
 	mu       sync.Mutex
@@ -96,7 +97,9 @@ type Snapshot struct {
 	Commits      int64                    `json:"commits"`
 	CommitErrors int64                    `json:"commit_errors"`
 	Retries      int64                    `json:"retries"`
-	Owners       int64                    `json:"owners"` // partitions owned right now
+	FetchErrors  int64                    `json:"fetch_errors"` // failed fetches, which the reader retries
+	FetchStalls  int64                    `json:"fetch_stalls"` // times a partition with lag got no message for StallTimeout
+	Owners       int64                    `json:"owners"`       // partitions owned right now
 	Flushes      int64                    `json:"flushes"`
 	Inserts      int64                    `json:"inserts"` // storage writes, each merging several flushes
 	FlushTime    time.Duration            `json:"flush_time_ns"`
@@ -109,7 +112,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		Consumed: m.consumed.Load(), Applied: m.applied.Load(), Unchanged: m.unchanged.Load(),
 		Shipments: m.shipments.Load(), Restored: m.restored.Load(), Written: m.written.Load(),
 		DeadLettered: m.deadLettered.Load(), Commits: m.commits.Load(), CommitErrors: m.commitErrors.Load(),
-		Retries: m.retries.Load(), Owners: m.owners.Load(), Flushes: m.flushes.Load(), Inserts: m.inserts.Load(),
+		Retries: m.retries.Load(), FetchErrors: m.fetchErrors.Load(), FetchStalls: m.fetchStalls.Load(), Owners: m.owners.Load(), Flushes: m.flushes.Load(), Inserts: m.inserts.Load(),
 		FlushTime: time.Duration(m.flushNanos.Load()),
 		Rejected:  map[schemas.Reason]int64{},
 		Lag:       map[int]int64{},
@@ -144,6 +147,8 @@ var (
 	descCommits      = desc("commits_total", "Offset commits.")
 	descCommitErrors = desc("commit_errors_total", "Failed offset commits (the events are reprocessed).")
 	descRetries      = desc("retries_total", "Retried storage or DLQ writes.")
+	descFetchErrors  = desc("fetch_errors_total", "Failed Kafka fetches (the reader retries them).")
+	descFetchStalls  = desc("fetch_stalls_total", "Times a partition with unread messages got none for the stall timeout.")
 	descRestored     = desc("restored_shipments_total", "Shipments restored from storage on partition assignment.")
 	descShipments    = desc("shipments_seen_total", "Shipments first seen by this process.")
 	descOwners       = desc("partitions_owned", "Partitions owned right now.")
@@ -158,7 +163,7 @@ func desc(name, help string) *prometheus.Desc {
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descConsumed, descApplied, descUnchanged, descWritten, descInserts, descDeadLettered,
-		descCommits, descCommitErrors, descRetries, descRestored, descShipments, descOwners, descRejected, descLag} {
+		descCommits, descCommitErrors, descRetries, descFetchErrors, descFetchStalls, descRestored, descShipments, descOwners, descRejected, descLag} {
 		ch <- d
 	}
 	m.flushSeconds.Describe(ch)
@@ -180,6 +185,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descCommits, s.Commits)
 	counter(descCommitErrors, s.CommitErrors)
 	counter(descRetries, s.Retries)
+	counter(descFetchErrors, s.FetchErrors)
+	counter(descFetchStalls, s.FetchStalls)
 	counter(descRestored, s.Restored)
 	counter(descShipments, s.Shipments)
 	ch <- prometheus.MustNewConstMetric(descOwners, prometheus.GaugeValue, float64(s.Owners))

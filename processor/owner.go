@@ -3,7 +3,9 @@ package processor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +19,26 @@ import (
 // shutdownGrace bounds the final flush after a partition is revoked or the
 // processor stops.
 const shutdownGrace = 30 * time.Second
+
+// Fetch sizing of the partition readers. kafka-go's Reader puts a read
+// deadline of MaxWait on the start of each fetch response (its header and
+// first record batch header), and asks the broker to wait up to
+// MaxWait - min(MaxWait/4, 1s) for data. A broker that has data answers at
+// once, but must build and start sending up to MaxBytes within what is left
+// of MaxWait: at worst (data that arrives at the end of the wait) only
+// min(MaxWait/4, 1s). When it cannot, the fetch fails with an i/o timeout
+// that kafka-go reports only to ReaderConfig.ErrorLogger, and the reader
+// retries the same offset with the same MaxBytes forever: FetchMessage
+// blocks and nothing advances. 16 MiB with a 100ms MaxWait did exactly that
+// on kfake under -race, which builds a whole response before it writes it
+// (0.3s to 1.6s for a 7 MB partition; see fetch_test.go). MaxBytes bounds
+// the work per fetch; a MaxWait of 2s leaves 1s for it even at worst. MinBytes
+// 1 still answers a fetch as soon as data is there, so MaxWait adds no
+// latency, only up to MaxWait-1s to Close while the partition is idle.
+const (
+	fetchMaxBytes = 1 << 20
+	fetchMaxWait  = 2 * time.Second
+)
 
 // entry is a shipment's state with its place in the pending write.
 type entry struct {
@@ -73,18 +95,36 @@ func (o *owner) run(ctx, gctx context.Context) {
 	m.restored.Add(int64(len(o.state)))
 	o.log("partition state restored", "shipments", len(o.state), "took", time.Since(began).Round(time.Millisecond), "offset", o.start)
 
+	// kafka-go retries failed fetches by itself and reports them only to
+	// ErrorLogger: without it a reader that fails every fetch looks like an
+	// idle one.
+	var closing atomic.Bool
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        o.p.cfg.Brokers,
 		Topic:          o.p.cfg.Topic,
 		Partition:      o.partition,
 		MinBytes:       1,
-		MaxBytes:       16 << 20,
-		MaxWait:        100 * time.Millisecond,
+		MaxBytes:       fetchMaxBytes,
+		MaxWait:        fetchMaxWait,
 		QueueCapacity:  4096,
 		ReadBackoffMin: 50 * time.Millisecond,
 		ReadBackoffMax: time.Second,
+		Logger: kafka.LoggerFunc(func(msg string, args ...any) {
+			if o.p.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
+				o.p.cfg.Log.Debug("kafka reader: "+strings.TrimSpace(fmt.Sprintf(msg, args...)), "partition", o.partition)
+			}
+		}),
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			text := strings.TrimSpace(fmt.Sprintf(msg, args...))
+			if closing.Load() {
+				o.p.cfg.Log.Debug("kafka reader error while closing", "partition", o.partition, "err", text)
+				return
+			}
+			m.fetchErrors.Add(1)
+			o.p.cfg.Log.Warn("kafka reader error; it retries the fetch", "partition", o.partition, "err", text)
+		}),
 	})
-	defer r.Close()
+	defer func() { closing.Store(true); r.Close() }()
 	if err := r.SetOffset(o.start); err != nil {
 		o.p.fail(fmt.Errorf("cannot seek partition %d to %d: %w", o.partition, o.start, err))
 		return
@@ -93,11 +133,16 @@ func (o *owner) run(ctx, gctx context.Context) {
 	msgs := make(chan kafka.Message, 1024)
 	fetchCtx, stopFetch := context.WithCancel(gctx)
 	fetchDone := make(chan struct{})
+	// waiting is when the pending FetchMessage call began (Unix nanoseconds),
+	// or 0 while the fetch goroutine is handing a message over.
+	var waiting atomic.Int64
 	go func() {
 		defer close(fetchDone)
 		defer close(msgs)
 		for {
+			waiting.Store(time.Now().UnixNano())
 			msg, err := r.FetchMessage(fetchCtx)
+			waiting.Store(0)
 			if err != nil {
 				if fetchCtx.Err() == nil {
 					o.p.fail(fmt.Errorf("cannot read partition %d: %w", o.partition, err))
@@ -111,6 +156,11 @@ func (o *owner) run(ctx, gctx context.Context) {
 			}
 		}
 	}()
+	if o.p.cfg.StallTimeout > 0 {
+		watchDone := make(chan struct{})
+		go func() { defer close(watchDone); o.watch(fetchCtx, r, &waiting) }()
+		defer func() { <-watchDone }()
+	}
 	defer func() { stopFetch(); <-fetchDone }()
 
 	tick := time.NewTicker(o.p.cfg.FlushInterval)
@@ -138,6 +188,41 @@ func (o *owner) run(ctx, gctx context.Context) {
 			o.final(ctx)
 			return
 		}
+	}
+}
+
+// watch reports a stalled partition: one whose reader has been waiting in
+// FetchMessage for StallTimeout although the partition holds messages it has
+// not returned. That is a reader failing every fetch (see fetchMaxBytes) or
+// a broker that does not answer; kafka-go keeps retrying either way and
+// FetchMessage never fails. It reports each stalled FetchMessage call once,
+// and returns when ctx ends.
+func (o *owner) watch(ctx context.Context, r *kafka.Reader, waiting *atomic.Int64) {
+	m := o.p.metrics
+	timeout := o.p.cfg.StallTimeout
+	tick := time.NewTicker(max(timeout/4, time.Millisecond))
+	defer tick.Stop()
+	var reported int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		since := waiting.Load()
+		if since == 0 || since == reported || time.Since(time.Unix(0, since)) < timeout {
+			continue
+		}
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		lag, err := r.ReadLag(lctx)
+		cancel()
+		if err != nil || lag <= 0 || waiting.Load() != since {
+			continue
+		}
+		reported = since
+		m.fetchStalls.Add(1)
+		o.p.cfg.Log.Warn("partition makes no progress although it has unread messages; see the kafka reader errors",
+			"partition", o.partition, "lag", lag, "waiting", time.Since(time.Unix(0, since)).Round(time.Millisecond), "fetch_errors", m.fetchErrors.Load())
 	}
 }
 

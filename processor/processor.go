@@ -53,8 +53,12 @@ type Config struct {
 	// SessionTimeout is how long the group waits for a silent member before
 	// it moves its partitions; defaults to 10s.
 	SessionTimeout time.Duration
-	Now            func() time.Time // clock that bounds future timestamps; defaults to time.Now
-	Log            *slog.Logger     // defaults to slog.Default()
+	// StallTimeout is how long a partition with unread messages may get
+	// none before it is logged at Warn and counted as stalled; defaults
+	// to 1m, negative disables the check.
+	StallTimeout time.Duration
+	Now          func() time.Time // clock that bounds future timestamps; defaults to time.Now
+	Log          *slog.Logger     // defaults to slog.Default()
 	// OnCommit, if set, is called after offsets of a partition are committed,
 	// with the next offset to read. It must not block.
 	OnCommit func(partition int, next int64)
@@ -87,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SessionTimeout <= 0 {
 		c.SessionTimeout = 10 * time.Second
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now
