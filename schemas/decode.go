@@ -1,11 +1,8 @@
 package schemas
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -17,25 +14,22 @@ import (
 
 // This file holds the event decoder: a hand-written, single-pass JSON parser
 // for the one object shape of the canonical event. It accepts and rejects
-// exactly what decodeStd (encoding/json with DisallowUnknownFields) does and
-// builds the same Event; FuzzDecodeMatchesStd checks that. The behaviours of
-// encoding/json (v1) it reproduces:
+// exactly what decodeStd (a reference on encoding/json's tokenizer, in the
+// tests) does and builds the same Event; FuzzDecodeMatchesStd checks that.
+// What it does with the JSON itself:
 //
 //   - A syntax error anywhere in the first JSON value wins over every other
-//     problem (encoding/json scans the whole value before decoding it), and
-//     nesting deeper than 10000 arrays/objects is a syntax error.
+//     problem, and nesting deeper than 10000 arrays/objects is a syntax
+//     error (both as in encoding/json).
 //   - Then the first "saved" error in document order: a JSON value of the
-//     wrong type for a field (malformed) or an unknown key (unknown_field,
-//     Field = the key as fmt's %q prints it, without the quotes). Decoding
-//     goes on after either, so a later syntax error still wins.
+//     wrong type for a field (malformed_json), an unknown key
+//     (unknown_field, Field = the key's path as fmt's %q prints it, without
+//     the quotes: "colour", "location.street") or a repeated key
+//     (malformed_json, Field = its path). Decoding goes on after each, so a
+//     later syntax error still wins.
 //   - Then non-space bytes after the object (malformed).
-//   - Keys match field names exactly or else case-insensitively by Unicode
-//     simple folding: "Event_ID", and also "tracKing_number" with the Kelvin
-//     sign U+212A, or "ſervice" with long s U+017F, set the field. Keys are
-//     unescaped before they are matched.
-//   - The last of duplicate keys wins, but null leaves a string field as it
-//     was; null sets location (and lat, lon) to nil; a second location object
-//     is merged into the first one unless a null came in between.
+//   - Keys are unescaped and must then equal a field name exactly.
+//   - null for a field is the field left out.
 //   - A top-level null decodes to the empty event (which then fails
 //     validation as missing status); any other non-object is malformed.
 //   - Strings: the escapes \" \\ \/ \b \f \n \r \t \uXXXX; a surrogate \u
@@ -46,12 +40,12 @@ import (
 //     float64 range (1e400) is malformed.
 //
 // Speed: a valid event takes one pass over the input (quickest with keys in
-// Marshal's order) plus fastEvent, which checks the rules of Validate knowing
-// that every string is valid UTF-8 (unquoting makes it so) and, as checked on
-// the way, free of control characters; times like 2006-01-02T15:04:05Z are
-// parsed without time.Parse. An event with a control character, and every
-// invalid event, goes through wireEvent.event and Validate themselves, so
-// errors are theirs.
+// Marshal's order) plus fastEvent, which checks the rules of the field table
+// knowing that every string is valid UTF-8 (unquoting makes it so) and, as
+// checked on the way, free of control characters; times are parsed by
+// parseRFC3339, without time.Parse. An event with a control character, and
+// every invalid event, goes through rawEvent.event and Validate themselves,
+// so errors are theirs.
 //
 // Allocation: the event's strings that need no unquoting (and the status and
 // time texts) share one allocation, those that do share another;
@@ -63,66 +57,6 @@ import (
 
 // maxJSONDepth is encoding/json's limit on nested arrays and objects.
 const maxJSONDepth = 10000
-
-// decodeStd is the reference decoder on encoding/json, kept for the tests that
-// compare it with Decode.
-func decodeStd(b []byte, now time.Time) (Event, error) {
-	if len(b) > MaxEventSize {
-		return Event{}, invalid(ReasonOversize, "", "event is %d bytes, more than the limit of %d", len(b), MaxEventSize)
-	}
-	var w wireEvent
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&w); err != nil {
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return Event{}, invalid(ReasonUnknownField, strings.Trim(f, `"`), "unknown field")
-		}
-		return Event{}, invalid(ReasonMalformed, "", "cannot parse JSON: %v", err)
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return Event{}, invalid(ReasonMalformed, "", "cannot parse JSON: trailing data after the event object")
-	}
-	return w.event(now)
-}
-
-// The string fields of the event and of its location, indexes of
-// eventDecoder.str.
-const (
-	fEventID = iota
-	fTrackingNumber
-	fCarrier
-	fService
-	fOriginCountry
-	fDestinationCountry
-	fStatus
-	fCarrierStatus
-	fDescription
-	fOccurredAt
-	fPromisedAt
-	fMerchant
-	fLocCountry
-	fLocCity
-	fLocPostalCode
-	numStrFields
-)
-
-// The fields that are not strings, and the unknown field.
-const (
-	fLocation = numStrFields + iota
-	fLat
-	fLon
-	fUnknown
-)
-
-// fieldNames are the JSON names of the fields, for error messages.
-var fieldNames = [...]string{
-	fEventID: "event_id", fTrackingNumber: "tracking_number", fCarrier: "carrier", fService: "service",
-	fOriginCountry: "origin_country", fDestinationCountry: "destination_country", fStatus: "status",
-	fCarrierStatus: "carrier_status", fDescription: "description", fOccurredAt: "occurred_at",
-	fPromisedAt: "promised_at", fMerchant: "merchant", fLocCountry: "location.country",
-	fLocCity: "location.city", fLocPostalCode: "location.postal_code", fLocation: "location",
-	fLat: "location.lat", fLon: "location.lon",
-}
 
 // rawString is where a string value lies in the input: the bytes between
 // the quotes.
@@ -136,14 +70,15 @@ type eventDecoder struct {
 
 	str            [numStrFields]rawString
 	set            uint32 // bit 1<<f: str[f] holds a value
+	seen           uint32 // bit 1<<f: the key of field f came
 	slow           uint32 // bit 1<<f: str[f] has escapes or invalid UTF-8
 	odd            bool   // a string has a control character, raw or escaped
 	loc            bool   // location is non-nil
 	hasLat, hasLon bool
 	lat, lon       float64
 
-	// saved is the first error encoding/json would save and report once the
-	// whole value is decoded: a type mismatch or an unknown field.
+	// saved is the first error to report once the whole value is known to
+	// be JSON: a type mismatch, an unknown or a repeated key.
 	saved *InvalidError
 }
 
@@ -169,15 +104,15 @@ func decodeFast(b []byte, now time.Time) (Event, error) {
 	if d.pos < len(d.b) {
 		return Event{}, d.syntax("trailing data after the event object")
 	}
-	var w wireEvent
-	d.wire(&w)
+	var r rawEvent
+	d.raw(&r)
 	if !d.odd {
-		if e, ok := fastEvent(&w, now); ok {
+		if e, ok := fastEvent(&r, now); ok {
 			return e, nil
 		}
 	}
 	// Invalid, or unusual: let the checks themselves say what is wrong.
-	return w.event(now)
+	return r.event(now)
 }
 
 // top decodes the top-level value.
@@ -190,7 +125,7 @@ func (d *eventDecoder) top() *InvalidError {
 	case '{':
 		return d.object(false)
 	case 'n':
-		// encoding/json decodes a top-level null into the empty event.
+		// Like encoding/json, a top-level null is the empty event.
 		return d.literal("null")
 	}
 	c := d.b[d.pos]
@@ -245,6 +180,12 @@ func (d *eventDecoder) object(inLocation bool) *InvalidError {
 			key, flags, i = b[i:j-1], fl, j
 			f = lookupField(key, flags&strSlow != 0, inLocation)
 		}
+		// f < 32: a bit each, and one for the unknown keys.
+		if bit := uint32(1) << (uint(f) & 31); d.seen&bit == 0 {
+			d.seen |= bit
+		} else if f != fUnknown {
+			d.repeated(f)
+		}
 		if i < len(b) && b[i] == ':' {
 			i++
 		} else if i = skipSpace(b, i); i < len(b) && b[i] == ':' {
@@ -277,9 +218,7 @@ func (d *eventDecoder) object(inLocation bool) *InvalidError {
 				err = d.numberValue(&d.lon, &d.hasLon, f)
 			default:
 				if d.saved == nil {
-					// The field as encoding/json's error message has it.
-					k := string(unquote(nil, key, flags&strSlow != 0))
-					d.saved = invalid(ReasonUnknownField, strings.Trim(fmt.Sprintf("%q", k), `"`), "unknown field")
+					d.saved = unknownField(inLocation, string(unquote(nil, key, flags&strSlow != 0)))
 				}
 				err = d.skipValue()
 			}
@@ -346,17 +285,45 @@ func (k *keyName) at(b []byte, pos int) bool {
 		binary.LittleEndian.Uint64(b[16:])&k.masks[2] == k.words[2]
 }
 
-// The keys in the order Marshal writes them.
-var (
-	eventKeys = [...]keyName{newKey("event_id", fEventID), newKey("tracking_number", fTrackingNumber),
-		newKey("carrier", fCarrier), newKey("service", fService), newKey("origin_country", fOriginCountry),
-		newKey("destination_country", fDestinationCountry), newKey("status", fStatus),
-		newKey("carrier_status", fCarrierStatus), newKey("description", fDescription),
-		newKey("occurred_at", fOccurredAt), newKey("location", fLocation), newKey("promised_at", fPromisedAt),
-		newKey("merchant", fMerchant)}
-	locationKeys = [...]keyName{newKey("country", fLocCountry), newKey("city", fLocCity),
-		newKey("postal_code", fLocPostalCode), newKey("lat", fLat), newKey("lon", fLon)}
+// The number of fields of the location object, and of the event object.
+const (
+	numLocationFields = numStrFields - fLocCountry + fLon - fLocation
+	numTopFields      = numFields - numLocationFields
 )
+
+// The keys of the event and of the location object in the order Marshal
+// writes them, the order object expects. Arrays, not slices: object runs
+// measurably faster on them.
+var eventKeys, locationKeys = func() (top [numTopFields]keyName, loc [numLocationFields]keyName) {
+	t, l := 0, 0
+	for _, f := range wireOrder {
+		if isLocationField(f) {
+			loc[l] = newKey(jsonKey(f), f)
+			l++
+		} else {
+			top[t] = newKey(jsonKey(f), f)
+			t++
+		}
+	}
+	return top, loc
+}()
+
+// unknownField is the error of an unknown key, in the location object when
+// inLocation: its path as fmt's %q prints it, without the quotes.
+func unknownField(inLocation bool, key string) *InvalidError {
+	path := strings.Trim(fmt.Sprintf("%q", key), `"`)
+	if inLocation {
+		path = fields[fLocation].Path + "." + path
+	}
+	return invalid(ReasonUnknownField, path, "unknown field")
+}
+
+// repeated saves the error of a second key of field f.
+func (d *eventDecoder) repeated(f int) {
+	if d.saved == nil {
+		d.saved = invalid(ReasonMalformed, fields[f].Path, "key %q appears twice; each key may appear once", jsonKey(f))
+	}
+}
 
 // open enters the array or object whose bracket is at d.pos.
 func (d *eventDecoder) open() *InvalidError {
@@ -392,7 +359,7 @@ func (d *eventDecoder) stringValue(f int) *InvalidError {
 			d.setString(f, start, d.pos-1, flags)
 			return nil
 		case 'n':
-			// null leaves a string as it was.
+			// null is absent.
 			return d.literal("null")
 		}
 	}
@@ -415,15 +382,9 @@ func (d *eventDecoder) locationValue() *InvalidError {
 	if d.pos < len(d.b) {
 		switch d.b[d.pos] {
 		case '{':
-			if !d.loc {
-				// A second location object is merged into the first.
-				d.loc = true
-				d.set &^= 1<<fLocCountry | 1<<fLocCity | 1<<fLocPostalCode
-				d.hasLat, d.hasLon = false, false
-			}
+			d.loc = true
 			return d.object(true)
 		case 'n':
-			d.loc = false
 			return d.literal("null")
 		}
 	}
@@ -445,7 +406,7 @@ func (d *eventDecoder) numberValue(v *float64, has *bool, f int) *InvalidError {
 			}
 			if err != nil {
 				if d.saved == nil {
-					d.saved = invalid(ReasonMalformed, "", "cannot parse JSON: %s: number %s is out of range", fieldNames[f], d.b[start:d.pos])
+					d.saved = invalid(ReasonMalformed, "", "cannot parse JSON: %s: number %s is out of range", fields[f].Path, d.b[start:d.pos])
 				}
 				return nil
 			}
@@ -470,7 +431,7 @@ func (d *eventDecoder) wrongType(f int, want string) *InvalidError {
 		return err
 	}
 	if d.saved == nil {
-		d.saved = invalid(ReasonMalformed, "", "cannot parse JSON: %s is %s, want %s", fieldNames[f], kindOf(c), want)
+		d.saved = invalid(ReasonMalformed, "", "cannot parse JSON: %s is %s, want %s", fields[f].Path, kindOf(c), want)
 	}
 	return nil
 }
@@ -802,137 +763,13 @@ func (d *eventDecoder) syntax(what string) *InvalidError {
 }
 
 // lookupField returns the field that key (raw, between the quotes) sets, or
-// fUnknown. Like encoding/json it tries the exact name first and then the
-// name under Unicode simple case folding.
+// fUnknown; slow says key has escapes or invalid UTF-8.
 func lookupField(key []byte, slow, inLocation bool) int {
-	if !slow {
-		if f := exactField(key, inLocation); f != fUnknown {
-			return f
-		}
+	if slow {
+		var kb [64]byte
+		key = unquote(kb[:0], key, true)
 	}
-	var kb, fb [64]byte
-	k := unquote(kb[:0], key, slow)
-	folded := appendFoldedName(fb[:0], k)
-	if inLocation {
-		switch string(folded) {
-		case "COUNTRY":
-			return fLocCountry
-		case "CITY":
-			return fLocCity
-		case "POSTAL_CODE":
-			return fLocPostalCode
-		case "LAT":
-			return fLat
-		case "LON":
-			return fLon
-		}
-		return fUnknown
-	}
-	switch string(folded) {
-	case "EVENT_ID":
-		return fEventID
-	case "TRACKING_NUMBER":
-		return fTrackingNumber
-	case "CARRIER":
-		return fCarrier
-	case "SERVICE":
-		return fService
-	case "ORIGIN_COUNTRY":
-		return fOriginCountry
-	case "DESTINATION_COUNTRY":
-		return fDestinationCountry
-	case "STATUS":
-		return fStatus
-	case "CARRIER_STATUS":
-		return fCarrierStatus
-	case "DESCRIPTION":
-		return fDescription
-	case "OCCURRED_AT":
-		return fOccurredAt
-	case "LOCATION":
-		return fLocation
-	case "PROMISED_AT":
-		return fPromisedAt
-	case "MERCHANT":
-		return fMerchant
-	}
-	return fUnknown
-}
-
-func exactField(key []byte, inLocation bool) int {
-	if inLocation {
-		switch string(key) {
-		case "country":
-			return fLocCountry
-		case "city":
-			return fLocCity
-		case "postal_code":
-			return fLocPostalCode
-		case "lat":
-			return fLat
-		case "lon":
-			return fLon
-		}
-		return fUnknown
-	}
-	switch string(key) {
-	case "event_id":
-		return fEventID
-	case "tracking_number":
-		return fTrackingNumber
-	case "carrier":
-		return fCarrier
-	case "service":
-		return fService
-	case "origin_country":
-		return fOriginCountry
-	case "destination_country":
-		return fDestinationCountry
-	case "status":
-		return fStatus
-	case "carrier_status":
-		return fCarrierStatus
-	case "description":
-		return fDescription
-	case "occurred_at":
-		return fOccurredAt
-	case "location":
-		return fLocation
-	case "promised_at":
-		return fPromisedAt
-	case "merchant":
-		return fMerchant
-	}
-	return fUnknown
-}
-
-// appendFoldedName is encoding/json's: ASCII letters in upper case, other
-// runes as the smallest rune of their simple folding orbit.
-func appendFoldedName(out, in []byte) []byte {
-	for i := 0; i < len(in); {
-		if c := in[i]; c < utf8.RuneSelf {
-			if 'a' <= c && c <= 'z' {
-				c -= 'a' - 'A'
-			}
-			out = append(out, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(in[i:])
-		out = utf8.AppendRune(out, foldRune(r))
-		i += n
-	}
-	return out
-}
-
-func foldRune(r rune) rune {
-	for {
-		r2 := unicode.SimpleFold(r)
-		if r2 <= r {
-			return r2
-		}
-		r = r2
-	}
+	return exactField(key, inLocation)
 }
 
 // unquote appends the string s (the bytes between the quotes, already
@@ -1009,59 +846,67 @@ func getu4(s []byte) rune {
 	return r
 }
 
-// wire fills w from the decoded fields, allocating their strings.
-func (d *eventDecoder) wire(w *wireEvent) {
+// raw fills r from the decoded fields, allocating their strings.
+func (d *eventDecoder) raw(r *rawEvent) {
 	// The strings that need no unquoting share one allocation, but the
-	// tracking number gets its own (see the top of this file).
-	var s [numStrFields]string
-	if r := d.str[fTrackingNumber]; d.set&(1<<fTrackingNumber) != 0 {
+	// tracking number gets its own (see the top of this file). They are
+	// built on the stack, which needs no write barriers, and copied once.
+	var sa [numStrFields]string
+	s := &sa
+	if rs := d.str[fTrackingNumber]; d.set&(1<<fTrackingNumber) != 0 {
 		if d.slow&(1<<fTrackingNumber) != 0 {
-			s[fTrackingNumber] = string(unquote(nil, d.b[r.start:r.end], true))
+			s[fTrackingNumber] = string(unquote(nil, d.b[rs.start:rs.end], true))
 			d.odd = d.odd || hasControl(s[fTrackingNumber])
 		} else {
-			s[fTrackingNumber] = string(d.b[r.start:r.end])
+			s[fTrackingNumber] = string(d.b[rs.start:rs.end])
 		}
 	}
 	plain := d.set &^ d.slow &^ (1 << fTrackingNumber)
+	// The length in bytes between the quotes bounds the characters of the
+	// string from above, escapes and all, and is 0 only for "".
+	var empty, long uint32
 	n := 0
 	for m := plain; m != 0; m &= m - 1 {
-		r := &d.str[bits.TrailingZeros32(m)]
-		n += r.end - r.start
+		f := bits.TrailingZeros32(m)
+		rs := &d.str[f]
+		l := rs.end - rs.start
+		n += l
+		if l == 0 {
+			empty |= 1 << f
+		} else if l > int(textMaxLen[f]) {
+			long |= 1 << f
+		}
 	}
+	for m := d.set &^ plain; m != 0; m &= m - 1 {
+		f := bits.TrailingZeros32(m)
+		if l := d.str[f].end - d.str[f].start; l == 0 {
+			empty |= 1 << f
+		} else if l > int(textMaxLen[f]) {
+			long |= 1 << f
+		}
+	}
+	r.filled, r.long = d.set&^empty, long
 	if n > 0 {
 		var sb strings.Builder
 		sb.Grow(n)
 		for m := plain; m != 0; m &= m - 1 {
-			r := &d.str[bits.TrailingZeros32(m)]
-			sb.Write(d.b[r.start:r.end])
+			rs := &d.str[bits.TrailingZeros32(m)]
+			sb.Write(d.b[rs.start:rs.end])
 		}
 		all := sb.String()
 		off := 0
 		for m := plain; m != 0; m &= m - 1 {
 			f := bits.TrailingZeros32(m)
-			r := &d.str[f]
-			end := off + r.end - r.start
+			rs := &d.str[f]
+			end := off + rs.end - rs.start
 			s[f] = all[off:end]
 			off = end
 		}
 	}
 	if d.set&d.slow&^(1<<fTrackingNumber) != 0 {
-		d.unquoteAll(&s)
+		d.unquoteAll(s)
 	}
-	*w = wireEvent{
-		EventID:            s[fEventID],
-		TrackingNumber:     s[fTrackingNumber],
-		Carrier:            s[fCarrier],
-		Service:            s[fService],
-		OriginCountry:      s[fOriginCountry],
-		DestinationCountry: s[fDestinationCountry],
-		Status:             s[fStatus],
-		CarrierStatus:      s[fCarrierStatus],
-		Description:        s[fDescription],
-		OccurredAt:         s[fOccurredAt],
-		PromisedAt:         s[fPromisedAt],
-		Merchant:           s[fMerchant],
-	}
+	r.s = sa
 	if d.loc {
 		lb := &locationBlock{loc: Location{Country: s[fLocCountry], City: s[fLocCity], PostalCode: s[fLocPostalCode]}}
 		if d.hasLat {
@@ -1072,7 +917,7 @@ func (d *eventDecoder) wire(w *wireEvent) {
 			lb.lon = d.lon
 			lb.loc.Lon = &lb.lon
 		}
-		w.Location = &lb.loc
+		r.loc = &lb.loc
 	}
 }
 
@@ -1102,123 +947,61 @@ func (d *eventDecoder) unquoteAll(s *[numStrFields]string) {
 // control character.
 func hasControl(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] == 0x7f {
+		if isControl(rune(s[i])) {
 			return true
 		}
 	}
 	return false
 }
 
-// fastEvent does what w.event does when all is well, for strings that are
+// fastEvent does what r.event does when all is well, for strings that are
 // valid UTF-8 (unquoted strings are) without control characters, checking
-// the rules of Validate in a cheaper way: the length of such a string in
-// bytes bounds its length in characters from above. It returns false when
-// any rule fails; w.event then says which.
+// the rules of the field table in a cheaper way (textsOK). It returns
+// false when any rule fails; r.event then says which.
 //
-// A rule added to wireEvent.event or Validate must be added here too, or
+// A rule added to rawEvent.event or Validate must be added here too, or
 // Decode will accept what it should reject; TestFastEventFollowsValidate and
 // FuzzDecodeMatchesStd look for that.
-func fastEvent(w *wireEvent, now time.Time) (Event, bool) {
-	st, err := ParseStatus(w.Status)
-	if err != nil || w.OccurredAt == "" {
+func fastEvent(r *rawEvent, now time.Time) (Event, bool) {
+	s := &r.s
+	st, err := ParseStatus(s[fStatus])
+	if err != nil {
 		return Event{}, false
 	}
-	occurred, ok := parseTimeUTC(w.OccurredAt)
-	if !ok {
+	sec, nsec, ok := rfc3339Unix(s[fOccurredAt])
+	if !ok || !unixOK(fOccurredAt, sec, nsec, now) {
 		return Event{}, false
 	}
+	occurred := time.Unix(sec, nsec).UTC()
 	var promised time.Time
-	if w.PromisedAt != "" {
-		if promised, ok = parseTimeUTC(w.PromisedAt); !ok {
+	if s[fPromisedAt] != "" {
+		if sec, nsec, ok = rfc3339Unix(s[fPromisedAt]); !ok || !unixOK(fPromisedAt, sec, nsec, now) {
+			return Event{}, false
+		}
+		promised = time.Unix(sec, nsec).UTC()
+	}
+	if !r.textsOK() {
+		return Event{}, false
+	}
+	if l := r.loc; l != nil {
+		if l.Lat != nil && !(*l.Lat >= fields[fLat].Min && *l.Lat <= fields[fLat].Max) ||
+			l.Lon != nil && !(*l.Lon >= fields[fLon].Min && *l.Lon <= fields[fLon].Max) {
 			return Event{}, false
 		}
 	}
-	e := Event{
-		EventID:            w.EventID,
-		TrackingNumber:     w.TrackingNumber,
-		Carrier:            w.Carrier,
-		Service:            w.Service,
-		OriginCountry:      w.OriginCountry,
-		DestinationCountry: w.DestinationCountry,
+	return Event{
+		EventID:            s[fEventID],
+		TrackingNumber:     s[fTrackingNumber],
+		Carrier:            s[fCarrier],
+		Service:            s[fService],
+		OriginCountry:      s[fOriginCountry],
+		DestinationCountry: s[fDestinationCountry],
 		Status:             st,
-		CarrierStatus:      w.CarrierStatus,
-		Description:        w.Description,
+		CarrierStatus:      s[fCarrierStatus],
+		Description:        s[fDescription],
 		OccurredAt:         occurred,
-		Location:           w.Location,
+		Location:           r.loc,
 		PromisedAt:         promised,
-		Merchant:           w.Merchant,
-	}
-	// The rules of Validate, in its order.
-	ok = textOK(e.EventID, 1, 128) && textOK(e.TrackingNumber, 1, 64) &&
-		e.Carrier != "" && isCarrierCode(e.Carrier) && e.Status.Valid() &&
-		(e.OriginCountry == "" || isCountry(e.OriginCountry)) &&
-		(e.DestinationCountry == "" || isCountry(e.DestinationCountry)) &&
-		!e.OccurredAt.IsZero() && !e.OccurredAt.Before(minTime) &&
-		(now.IsZero() || !e.OccurredAt.After(now.Add(MaxFutureSkew))) &&
-		!e.OccurredAt.After(maxTime) &&
-		(e.PromisedAt.IsZero() || !e.PromisedAt.After(maxTime) && !e.PromisedAt.Before(minTime)) &&
-		textOK(e.Service, 0, 32) && textOK(e.CarrierStatus, 0, 128) &&
-		textOK(e.Description, 0, 1024) && textOK(e.Merchant, 0, 64)
-	if l := e.Location; ok && l != nil {
-		ok = (l.Country == "" || isCountry(l.Country)) &&
-			(l.Lat == nil || *l.Lat >= -90 && *l.Lat <= 90) &&
-			(l.Lon == nil || *l.Lon >= -180 && *l.Lon <= 180) &&
-			textOK(l.City, 0, 128) && textOK(l.PostalCode, 0, 32)
-	}
-	return e, ok
-}
-
-// textOK is checkText for a valid UTF-8 string without control characters.
-func textOK(v string, minLen, maxLen int) bool {
-	return len(v) >= minLen && (len(v) <= maxLen || utf8.RuneCountInString(v) <= maxLen)
-}
-
-// parseTimeUTC is parseTime without the error: time.Parse(time.RFC3339Nano,
-// s) in UTC. It does the work itself for the usual form
-// 2006-01-02T15:04:05Z, accepting the same times as time.Parse.
-func parseTimeUTC(s string) (time.Time, bool) {
-	if len(s) != len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		return t.UTC(), err == nil
-	}
-	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
-		if s[i] < '0' || s[i] > '9' {
-			return time.Time{}, false
-		}
-	}
-	num2 := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
-	year, month, day := num2(0)*100+num2(2), num2(5), num2(8)
-	hour, minute, sec := num2(11), num2(14), num2(17)
-	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard
-	// Hinnant's days_from_civil).
-	y := year
-	if month <= 2 {
-		y--
-	}
-	era := y / 400 // y >= -1, and y = -1 is handled by the floor below
-	if y < 0 {
-		era = -1
-	}
-	yoe := y - era*400
-	mp := (month + 9) % 12
-	doy := (153*mp+2)/5 + day - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	days := int64(era)*146097 + int64(doe) - 719468
-	return time.Unix(days*86400+int64(hour*3600+minute*60+sec), 0).UTC(), true
-}
-
-func daysIn(month, year int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
+		Merchant:           s[fMerchant],
+	}, true
 }

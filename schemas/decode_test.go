@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // sameAsStd fails t unless decodeFast and decodeStd agree on in: both accept
@@ -23,6 +24,19 @@ func sameAsStd(t *testing.T, in []byte) (Event, error) {
 	t.Helper()
 	fe, ferr := decodeFast(in, now)
 	se, serr := decodeStd(in, now)
+	// The decoder's bit sets for textsOK: filled as measure says, long with
+	// at least every string that has too many characters.
+	if d := (eventDecoder{b: in}); len(in) <= MaxEventSize && d.top() == nil {
+		var r rawEvent
+		d.raw(&r)
+		m := r
+		m.measure()
+		for f, v := range r.s {
+			if utf8.RuneCountInString(v) > int(textMaxLen[f]) && r.long&(1<<f) == 0 || r.filled != m.filled {
+				t.Fatalf("input %q: filled %b long %b, measure says %b %b", in, r.filled, r.long, m.filled, m.long)
+			}
+		}
+	}
 	if (ferr == nil) != (serr == nil) {
 		t.Fatalf("input %q:\nfast: %+v, %v\nstd:  %+v, %v", in, fe, ferr, se, serr)
 	}
@@ -53,59 +67,64 @@ func sameAsStd(t *testing.T, in []byte) (Event, error) {
 // minimal is the smallest valid event.
 const minimal = `{"event_id":"x","tracking_number":"t","carrier":"4px","status":"delivered","occurred_at":"2026-01-01T00:00:00Z"}`
 
-func TestDecodeMatchesStd(t *testing.T) {
-	mod := func(old, new string) string {
-		if !strings.Contains(good, old) {
-			t.Fatalf("good has no %q", old)
-		}
-		return strings.Replace(good, old, new, 1)
+// decodeCase is an input of Decode and what it must make of it.
+type decodeCase struct {
+	name, in string
+	want     string           // "" to accept, else "reason field" of the rejection
+	check    func(Event) bool // when not nil, looks at the accepted event
+}
+
+// mod returns good with its first old replaced by new.
+func mod(old, new string) string {
+	if !strings.Contains(good, old) {
+		panic(fmt.Sprintf("good has no %q", old))
 	}
-	// want: "" to accept, else "reason field" of the rejection; check, when
-	// not nil, looks at the accepted event.
-	cases := []struct {
-		name, in, want string
-		check          func(e Event) bool
-	}{
+	return strings.Replace(good, old, new, 1)
+}
+
+// decodeCases are the inputs of TestDecodeMatchesStd, also used by the
+// JSON Schema tests.
+func decodeCases() []decodeCase {
+	return []decodeCase{
 		{"good", good, "", nil},
 		{"typical", typicalEvent, "", nil},
 		{"minimal", minimal, "", func(e Event) bool { return e.Location == nil && e.PromisedAt.IsZero() }},
 		{"whitespace everywhere", " \t\r\n{ \"event_id\" : \"x\" ,\n\"tracking_number\"\t:\t\"t\" , \"carrier\":\"4px\",\"status\" :\"delivered\", " +
-			`"occurred_at":"2026-01-01T00:00:00Z" , "location" : { "lat" : 1.5 , "city" : "c" } , "location":{ } } ` + "\n\t", "",
+			`"occurred_at":"2026-01-01T00:00:00Z" , "location" : { "lat" : 1.5 , "city" : "c" } } ` + "\n\t", "",
 			func(e Event) bool { return e.Location.City == "c" && *e.Location.Lat == 1.5 }},
 
-		// Keys: case-insensitive, folded, escaped, duplicated.
-		{"upper key", mod(`"event_id":"e1"`, `"EVENT_ID":"e2"`), "", func(e Event) bool { return e.EventID == "e2" }},
-		{"mixed key", mod(`"event_id":"e1"`, `"Event_Id":"e2"`), "", func(e Event) bool { return e.EventID == "e2" }},
-		{"kelvin key", mod(`"tracking_number"`, "\"trac\u212Aing_number\""), "", func(e Event) bool { return e.TrackingNumber == "LX123456789CN" }},
-		{"escaped kelvin key", mod(`"tracking_number"`, `"trac\u212Aing_number"`), "", func(e Event) bool { return e.TrackingNumber == "LX123456789CN" }},
-		{"long s key", mod(`"service"`, `"ſervice"`), "", func(e Event) bool { return e.Service == "economy" }},
+		// Keys: exact, escaped, duplicated.
+		{"upper key", mod(`"event_id":"e1"`, `"EVENT_ID":"e2"`), "unknown_field EVENT_ID", nil},
+		{"mixed key", mod(`"event_id":"e1"`, `"Event_Id":"e2"`), "unknown_field Event_Id", nil},
+		{"kelvin key", mod(`"tracking_number"`, "\"trac\u212Aing_number\""), "unknown_field trac\u212Aing_number", nil},
+		{"escaped kelvin key", mod(`"tracking_number"`, `"trac\u212Aing_number"`), "unknown_field trac\u212Aing_number", nil},
+		{"long s key", mod(`"service"`, `"ſervice"`), "unknown_field ſervice", nil},
 		{"dotless i key", mod(`"event_id"`, `"event_ıd"`), "unknown_field event_ıd", nil},
 		{"dotted I key", mod(`"event_id"`, `"event_İd"`), "unknown_field event_İd", nil},
 		{"escaped key", mod(`"event_id"`, `"event\u005fid"`), "", func(e Event) bool { return e.EventID == "e1" }},
-		{"escaped upper key", mod(`"event_id"`, `"\u0045VENT_ID"`), "", func(e Event) bool { return e.EventID == "e1" }},
-		{"upper location key", mod(`"city"`, `"CiTy"`), "", func(e Event) bool { return e.Location.City == "Los Angeles" }},
-		{"duplicate last wins", mod(`"event_id":"e1"`, `"event_id":"e1","event_id":"e2"`), "", func(e Event) bool { return e.EventID == "e2" }},
-		{"duplicate folded last wins", mod(`"event_id":"e1"`, `"event_id":"e1","EVENT_ID":"e2"`), "", func(e Event) bool { return e.EventID == "e2" }},
-		{"null keeps string", mod(`"event_id":"e1"`, `"event_id":"e1","event_id":null`), "", func(e Event) bool { return e.EventID == "e1" }},
+		{"escaped upper key", mod(`"event_id"`, `"\u0045VENT_ID"`), "unknown_field EVENT_ID", nil},
+		{"upper location key", mod(`"city"`, `"CiTy"`), "unknown_field location.CiTy", nil},
+		{"duplicate", mod(`"event_id":"e1"`, `"event_id":"e1","event_id":"e2"`), "malformed_json event_id", nil},
+		{"duplicate escaped", mod(`"event_id":"e1"`, `"event_id":"e1","event\u005fid":"e1"`), "malformed_json event_id", nil},
+		{"duplicate null", mod(`"event_id":"e1"`, `"event_id":"e1","event_id":null`), "malformed_json event_id", nil},
+		{"duplicate in location", mod(`"city":"Los Angeles"`, `"city":"Los Angeles","city":"LA"`), "malformed_json location.city", nil},
+		{"duplicate after unknown", mod(`"event_id":"e1"`, `"colour":1,"event_id":"e1","event_id":"e2"`), "unknown_field colour", nil},
+		{"duplicate before unknown", mod(`"event_id":"e1"`, `"event_id":"e1","event_id":"e2","colour":1`), "malformed_json event_id", nil},
+		{"location country twice", mod(`"city":"Los Angeles"`, `"country":"CN"`), "malformed_json location.country", nil},
 		{"null string", mod(`"service":"economy"`, `"service":null`), "", func(e Event) bool { return e.Service == "" }},
-		{"null location", mod(`"merchant":"m1"`, `"merchant":"m1","location":null`), "", func(e Event) bool { return e.Location == nil }},
-		{"location merged", mod(`"merchant":"m1"`, `"merchant":"m1","location":{"postal_code":"90045","lat":null}`), "",
-			func(e Event) bool {
-				return e.Location.City == "Los Angeles" && e.Location.PostalCode == "90045" && e.Location.Lat == nil && *e.Location.Lon == -118.4
-			}},
-		{"location reset by null", mod(`"merchant":"m1"`, `"merchant":"m1","location":null,"location":{"postal_code":"90045"}`), "",
-			func(e Event) bool {
-				return e.Location.City == "" && e.Location.PostalCode == "90045" && e.Location.Lat == nil
-			}},
-		{"empty location", mod(`"merchant":"m1"`, `"merchant":"m1","location":null,"location":{}`), "",
+		{"null location", mod(`{"country":"US","city":"Los Angeles","lat":33.9,"lon":-118.4}`, `null`), "", func(e Event) bool { return e.Location == nil }},
+		{"location twice", mod(`"merchant":"m1"`, `"merchant":"m1","location":{"postal_code":"90045","lat":null}`), "malformed_json location", nil},
+		{"location twice after null", mod(`{"country":"US","city":"Los Angeles","lat":33.9,"lon":-118.4}`, `null,"location":{}`), "malformed_json location", nil},
+		{"empty location", mod(`{"country":"US","city":"Los Angeles","lat":33.9,"lon":-118.4}`, `{}`), "",
 			func(e Event) bool { return e.Location != nil && *e.Location == Location{} }},
 		{"empty key", mod(`"merchant":"m1"`, `"":1`), "unknown_field ", nil},
 		{"quote in key", mod(`"merchant":"m1"`, `"a\"b\\c":1`), `unknown_field a\"b\\c`, nil},
 		{"control in key", mod(`"merchant":"m1"`, `"a\nb\u0000":1`), `unknown_field a\nb\x00`, nil},
 		{"bad utf8 key", mod(`"merchant":"m1"`, "\"a\xffb\":1"), "unknown_field a\uFFFDb", nil},
 		{"location key at top", mod(`"merchant":"m1"`, `"city":"x"`), "unknown_field city", nil},
-		{"top key in location", mod(`"city":"Los Angeles"`, `"merchant":"x"`), "unknown_field merchant", nil},
-		{"location in location", mod(`"city":"Los Angeles"`, `"location":{}`), "unknown_field location", nil},
+		{"top key in location", mod(`"city":"Los Angeles"`, `"merchant":"x"`), "unknown_field location.merchant", nil},
+		{"location in location", mod(`"city":"Los Angeles"`, `"location":{}`), "unknown_field location.location", nil},
+		{"dotted key at top", mod(`"merchant":"m1"`, `"location.city":"x"`), "unknown_field location.city", nil},
 
 		// Strings.
 		{"escapes", mod(`"Held"`, `"a\"b\\c\/d\u00e9\u4E2D\ud83d\ude00"`), "", func(e Event) bool { return e.Description == "a\"b\\c/dé中😀" }},
@@ -217,7 +236,7 @@ func TestDecodeMatchesStd(t *testing.T) {
 		{"deep", `{"colour":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`, "unknown_field colour", nil},
 		{"too deep", `{"colour":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, "malformed_json ", nil},
 		{"too deep objects", `{"colour":` + strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000) + `}`, "malformed_json ", nil},
-		{"deep in location", `{"location":{"town":` + strings.Repeat("[", 9998) + strings.Repeat("]", 9998) + `}}`, "unknown_field town", nil},
+		{"deep in location", `{"location":{"town":` + strings.Repeat("[", 9998) + strings.Repeat("]", 9998) + `}}`, "unknown_field location.town", nil},
 		{"too deep in location", `{"location":{"town":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}}`, "malformed_json ", nil},
 		{"oversize", `{"event_id":"` + strings.Repeat("x", MaxEventSize) + `"}`, "oversize ", nil},
 		{"oversize garbage", strings.Repeat("x", MaxEventSize+1), "oversize ", nil},
@@ -233,7 +252,7 @@ func TestDecodeMatchesStd(t *testing.T) {
 		{"time with offset", mod(`2026-09-03T10:00:00+08:00`, `2026-09-03T10:00:00.123456789-03:30`), "", nil},
 		{"leap day", mod(`2026-09-03T10:00:00+08:00`, `2024-02-29T00:00:00Z`), "", nil},
 		{"no leap day", mod(`2026-09-03T10:00:00+08:00`, `2026-02-29T00:00:00Z`), "bad_timestamp occurred_at", nil},
-		{"year one", mod(`2026-09-03T10:00:00+08:00`, `0001-01-01T00:00:00Z`), "missing_field occurred_at", nil},
+		{"year one", mod(`2026-09-03T10:00:00+08:00`, `0001-01-01T00:00:00Z`), "bad_timestamp occurred_at", nil},
 		{"year zero", mod(`2026-09-03T10:00:00+08:00`, `0000-01-01T00:00:00Z`), "bad_timestamp occurred_at", nil},
 		{"last second", mod(`2026-09-03T10:00:00+08:00`, `2026-11-23T00:00:00Z`), "", nil},
 		{"future second", mod(`2026-09-03T10:00:00+08:00`, `2026-11-23T00:00:01Z`), "future_timestamp occurred_at", nil},
@@ -241,7 +260,7 @@ func TestDecodeMatchesStd(t *testing.T) {
 		{"millennium", mod(`2026-09-03T10:00:00+08:00`, `2000-01-01T00:00:00Z`), "", nil},
 		{"before millennium", mod(`2026-09-03T10:00:00+08:00`, `1999-12-31T23:59:59Z`), "bad_timestamp occurred_at", nil},
 		{"old promise", mod(`2026-09-20T00:00:00Z`, `1999-12-31T23:59:59Z`), "bad_timestamp promised_at", nil},
-		{"year one promise", mod(`2026-09-20T00:00:00Z`, `0001-01-01T00:00:00Z`), "", func(e Event) bool { return e.PromisedAt.IsZero() }},
+		{"year one promise", mod(`2026-09-20T00:00:00Z`, `0001-01-01T00:00:00Z`), "bad_timestamp promised_at", nil},
 		{"promise past 9999", mod(`2026-09-20T00:00:00Z`, `9999-12-31T23:59:59.5Z`), "bad_timestamp promised_at", nil},
 		{"promise at 9999", mod(`2026-09-20T00:00:00Z`, `9999-12-31T23:59:59Z`), "", nil},
 		{"second 60", mod(`2026-09-20T00:00:00Z`, `2026-09-20T00:00:60Z`), "bad_timestamp promised_at", nil},
@@ -254,9 +273,13 @@ func TestDecodeMatchesStd(t *testing.T) {
 		{"carrier dash", mod(`"chinapost"`, `"china-post"`), "", nil},
 		{"carrier dash end", mod(`"chinapost"`, `"chinapost-"`), "invalid_field carrier", nil},
 		{"carrier 33", mod(`"chinapost"`, `"`+strings.Repeat("c", 33)+`"`), "invalid_field carrier", nil},
-		{"time lower t", mod(`2026-09-03T10:00:00+08:00`, `2026-09-03t10:00:00z`), "bad_timestamp occurred_at", nil},
+		{"time lower t", mod(`2026-09-03T10:00:00+08:00`, `2026-09-03t10:00:00z`), "",
+			func(e Event) bool { return e.OccurredAt.Equal(time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)) }},
 	}
-	for _, c := range cases {
+}
+
+func TestDecodeMatchesStd(t *testing.T) {
+	for _, c := range decodeCases() {
 		t.Run(c.name, func(t *testing.T) {
 			e, err := sameAsStd(t, []byte(c.in))
 			got := ""
@@ -436,10 +459,13 @@ func FuzzDecodeMatchesStd(f *testing.F) {
 	})
 }
 
-func TestParseTimeUTCMatchesParse(t *testing.T) {
+// TestParseRFC3339MatchesParse checks parseRFC3339 against time.Parse on
+// the strings where RFC 3339 and time.Parse agree, and by hand where they do
+// not.
+func TestParseRFC3339MatchesParse(t *testing.T) {
 	check := func(s string) {
 		t.Helper()
-		got, ok := parseTimeUTC(s)
+		got, ok := parseRFC3339(s)
 		want, err := time.Parse(time.RFC3339Nano, s)
 		if ok != (err == nil) || ok && !reflect.DeepEqual(got, want.UTC()) {
 			t.Fatalf("%q: got %v %v, want %v %v", s, got, ok, want.UTC(), err)
@@ -447,16 +473,43 @@ func TestParseTimeUTCMatchesParse(t *testing.T) {
 	}
 	for d := time.Date(1998, 12, 25, 0, 0, 0, 0, time.UTC); d.Year() < 2102; d = d.Add(24*time.Hour + 7*time.Second) {
 		check(d.Format("2006-01-02T15:04:05Z"))
+		check(d.Format("2006-01-02T15:04:05.999999999-07:00"))
+		check(d.In(time.FixedZone("", 5*3600+45*60)).Format(time.RFC3339Nano))
 	}
 	for _, s := range []string{
 		"0000-01-01T00:00:00Z", "0000-03-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z",
 		"2000-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2026-02-29T00:00:00Z", "2024-02-29T12:00:00Z", "2026-04-31T00:00:00Z",
 		"2026-00-10T00:00:00Z", "2026-13-10T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-32T00:00:00Z", "2026-01-01T24:00:00Z",
-		"2026-01-01T23:60:00Z", "2026-01-01T23:59:60Z", "2026-01-01t00:00:00Z", "2026-01-01T00:00:00z", "2026-01-01 00:00:00Z",
-		"2026-1-01T00:00:00Z", "2026-01-01T00:00:00", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00.5Z", "+026-01-01T00:00:00Z",
+		"2026-01-01T23:60:00Z", "2026-01-01T23:59:60Z", "2026-01-01 00:00:00Z", "2026-1-01T00:00:00Z", "2026-01-01T00:00:00",
+		"2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00-00:00", "2026-01-01T00:00:00.5Z", "+026-01-01T00:00:00Z",
 		"-026-01-01T00:00:00Z", "2026-01-01T0a:00:00Z", "２026-01-01T00:00:00Z", "2026/01/01T00:00:00Z", "",
+		"2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.123456789123Z", "2026-01-01T00:00:00.000000000000000000001Z",
+		"2026-01-01T00:00:00+23:59", "2026-01-01T00:00:00-23:59", "2026-01-01T00:00:00+0000", "2026-01-01T00:00:00+00",
+		"2026-01-01T00:00:00+01:00:00", "2026-01-01T00:00:00Z ", " 2026-01-01T00:00:00Z", "2026-01-01T00:00:00UTC",
+		"2026-01-01T00:00:00.５Z", "2026-01-01T00:00:00.-1Z", "2026-01-01T00:00:00+-1:00", "2026-01-01T00:00:00+1:00",
 	} {
 		check(s)
+	}
+	// Where RFC 3339 and time.Parse part: hand-written answers.
+	for s, want := range map[string]time.Time{
+		"2026-03-01t10:00:00z":            time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
+		"2026-03-01t10:00:00Z":            time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
+		"2026-03-01T10:00:00z":            time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
+		"2026-03-01t10:00:00.25+01:00":    time.Date(2026, 3, 1, 9, 0, 0, 250e6, time.UTC),
+		"2026-01-01T00:00:00,5Z":          {}, // comma: time.Parse takes it
+		"2026-01-01T0:00:00Z":             {}, // one-digit hour: time.Parse takes it
+		"2026-01-01T00:00:00+24:00":       {}, // offset hour 24: time.Parse takes it
+		"2026-01-01T00:00:00+00:60":       {}, // offset minute 60: time.Parse takes it
+		"2026-01-01T00:00:00+99:00":       {},
+		"2026-01-01T00:00:00Zz":           {},
+		"2026-01-01T00:00:00zZ":           {},
+		"2026-01-01T00:00:00.1z":          time.Date(2026, 1, 1, 0, 0, 0, 1e8, time.UTC),
+		"2026-01-01T00:00:00.9999999999Z": time.Date(2026, 1, 1, 0, 0, 0, 999999999, time.UTC),
+	} {
+		got, ok := parseRFC3339(s)
+		if ok != !want.IsZero() || !reflect.DeepEqual(got, want) && ok {
+			t.Errorf("%q: got %v %v, want %v", s, got, ok, want)
+		}
 	}
 }
 
@@ -504,60 +557,65 @@ func TestDecodeZeroNow(t *testing.T) {
 	}
 }
 
-// TestFastEventFollowsValidate checks fastEvent against wireEvent.event,
+// TestFastEventFollowsValidate checks fastEvent against rawEvent.event,
 // which it stands in for, field by field with values on either side of
 // every rule, for strings of valid UTF-8 without control characters (the
 // only ones Decode gives it).
 func TestFastEventFollowsValidate(t *testing.T) {
 	texts := []string{"", "x", "X", "CN", "cn", "C", "CNN", "4px", "dhl", "-dhl", "dhl-", "d_h", "d h", "中", "Montréal",
-		"delivered", "Delivered", "unknown", "customs_held"}
-	for _, n := range []int{32, 33, 64, 65, 128, 129, 1024, 1025} {
+		"delivered", "Delivered", "unknown", "customs_held", " x", "x ", "x\u00a0", "\u3000x", "x y", "\ufeffx", "\u0085x"}
+	for _, n := range []int{2, 3, 32, 33, 64, 65, 128, 129, 1024, 1025} {
 		texts = append(texts, strings.Repeat("a", n), strings.Repeat("é", n), strings.Repeat("中", n-1)+"ab")
 	}
 	times := []string{"", "bad", "2026-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "1999-12-31T23:59:59.999999999Z",
 		"2000-01-01T00:00:00Z", "2000-01-01T00:00:00+00:01", "0001-01-01T00:00:00Z", "0000-01-01T00:00:00Z",
 		"9999-12-31T23:59:59Z", "9999-12-31T23:59:59.5Z", "9999-12-31T23:00:00-01:00", "2026-11-23T00:00:00Z",
 		"2026-11-23T00:00:00.000000001Z", "2026-11-23T01:00:00+01:00", "2026-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
-		"2026-09-03T10:00:00+08:00", "2026-09-03T10:00:00.123Z", "2026-09-03t10:00:00Z"}
+		"2026-09-03T10:00:00+08:00", "2026-09-03T10:00:00.123Z", "2026-09-03t10:00:00z", "2026-09-03T10:00:00,5Z"}
 	f := func(v float64) *float64 { return &v }
 	locations := []*Location{nil, {}, {Country: "US"}, {Country: "us"}, {Country: "USA"}, {City: strings.Repeat("é", 128)},
 		{City: strings.Repeat("é", 129)}, {PostalCode: strings.Repeat("1", 32)}, {PostalCode: strings.Repeat("1", 33)},
 		{Lat: f(90), Lon: f(-180)}, {Lat: f(-90), Lon: f(180)}, {Lat: f(90.0000001)}, {Lat: f(-90.0000001)},
 		{Lon: f(180.0000001)}, {Lon: f(-180.0000001)}, {Lat: f(math.NaN())}, {Lon: f(math.NaN())}, {Lat: f(math.Inf(1))},
-		{Lon: f(math.Inf(-1))}, {Lat: f(0), Lon: f(0)}}
-	base := wireEvent{EventID: "e1", TrackingNumber: "LX1", Carrier: "chinapost", Service: "economy", OriginCountry: "CN",
-		DestinationCountry: "US", Status: "customs_held", CarrierStatus: "I", Description: "Held",
-		OccurredAt: "2026-09-03T10:00:00Z", Location: &Location{Country: "US", City: "LA", Lat: f(33.9), Lon: f(-118.4)},
-		PromisedAt: "2026-09-20T00:00:00Z", Merchant: "m1"}
-	var cases []wireEvent
-	for _, field := range []*string{&base.EventID, &base.TrackingNumber, &base.Carrier, &base.Service, &base.OriginCountry,
-		&base.DestinationCountry, &base.Status, &base.CarrierStatus, &base.Description, &base.Merchant} {
-		for _, v := range texts {
-			old := *field
-			*field = v
-			cases = append(cases, base)
-			*field = old
-		}
+		{Lon: f(math.Inf(-1))}, {Lat: f(0), Lon: f(0)}, {City: " LA ", PostalCode: " 9 "}}
+	var base rawEvent
+	for f, v := range map[int]string{fEventID: "e1", fTrackingNumber: "LX1", fCarrier: "chinapost", fService: "economy",
+		fOriginCountry: "CN", fDestinationCountry: "US", fStatus: "customs_held", fCarrierStatus: "I", fDescription: "Held",
+		fOccurredAt: "2026-09-03T10:00:00Z", fPromisedAt: "2026-09-20T00:00:00Z", fMerchant: "m1"} {
+		base.s[f] = v
 	}
-	for _, field := range []*string{&base.OccurredAt, &base.PromisedAt} {
-		for _, v := range times {
-			old := *field
-			*field = v
-			cases = append(cases, base)
-			*field = old
+	withLocation := func(r rawEvent, l *Location) rawEvent {
+		if l != nil {
+			l2 := *l
+			l = &l2
+			r.s[fLocCountry], r.s[fLocCity], r.s[fLocPostalCode] = l.Country, l.City, l.PostalCode
+		}
+		r.loc = l
+		return r
+	}
+	base = withLocation(base, &Location{Country: "US", City: "LA", Lat: f(33.9), Lon: f(-118.4)})
+	var cases []rawEvent
+	for field := range fLocCountry {
+		vals := texts
+		if field == fOccurredAt || field == fPromisedAt {
+			vals = times
+		}
+		for _, v := range vals {
+			r := base
+			r.s[field] = v
+			cases = append(cases, r)
 		}
 	}
 	for _, l := range locations {
-		w := base
-		w.Location = l
-		cases = append(cases, w)
+		cases = append(cases, withLocation(base, l))
 	}
-	for _, w := range cases {
+	for _, r := range cases {
+		r.measure()
 		for _, now := range []time.Time{now, {}} {
-			fe, ok := fastEvent(&w, now)
-			e, err := w.event(now)
+			fe, ok := fastEvent(&r, now)
+			e, err := r.event(now)
 			if ok != (err == nil) || ok && !reflect.DeepEqual(fe, e) {
-				t.Errorf("now %v, %+v, location %+v:\nfastEvent %v %+v\nevent     %v %+v", now, w, w.Location, ok, fe, err, e)
+				t.Errorf("now %v, %q, location %+v:\nfastEvent %v %+v\nevent     %v %+v", now, r.s, r.loc, ok, fe, err, e)
 			}
 		}
 	}

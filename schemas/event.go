@@ -1,8 +1,3 @@
-// Package schemas holds the contracts every other package of shiplens speaks:
-// the canonical tracking event and its validation, the status taxonomy with
-// display text, the JSON Schema for outside producers and the ClickHouse
-// migrations. It imports nothing of shiplens and must stay free of I/O other
-// than reading its own embedded files.
 package schemas
 
 import (
@@ -11,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // MaxEventSize is the largest canonical event accepted, in bytes.
@@ -103,8 +97,7 @@ func invalid(r Reason, field, format string, args ...any) *InvalidError {
 	return &InvalidError{Reason: r, Field: field, Detail: fmt.Sprintf(format, args...)}
 }
 
-// wireEvent is the JSON shape, with times kept as text so that each bad
-// timestamp gets its own field-level error.
+// wireEvent is the JSON shape Marshal writes, with times as text.
 type wireEvent struct {
 	EventID            string    `json:"event_id"`
 	TrackingNumber     string    `json:"tracking_number"`
@@ -121,43 +114,74 @@ type wireEvent struct {
 	Merchant           string    `json:"merchant,omitempty"`
 }
 
-// Decode parses and validates one canonical event. now is the receiver's clock,
-// used to reject timestamps that lie in the future. Unknown fields are
-// rejected so that a producer's typo does not silently lose data.
+// rawEvent is a parsed event before its rules are checked: every string as
+// it was written (the status and the times too, "" when absent), indexed
+// like fields, and the location with its strings filled in.
+type rawEvent struct {
+	s   [numStrFields]string
+	loc *Location
+
+	// For textsOK, bit 1<<f for field f: filled when s[f] is not "", long
+	// when s[f] may have more than the field's MaxLen characters (it has
+	// more bytes, or had between its quotes). measure sets them.
+	filled, long uint32
+}
+
+// measure sets r.filled and r.long from r.s.
+func (r *rawEvent) measure() {
+	r.filled, r.long = 0, 0
+	for f, v := range r.s {
+		if v != "" {
+			r.filled |= 1 << f
+		}
+		if len(v) > int(textMaxLen[f]) {
+			r.long |= 1 << f
+		}
+	}
+}
+
+// Decode parses and validates one canonical event. now is the receiver's
+// clock, used to reject timestamps that lie in the future; a zero now skips
+// that rule. Unknown and repeated keys are rejected so that a producer's
+// typo or a second value does not silently lose data. See the package
+// documentation for the contract.
 func Decode(b []byte, now time.Time) (Event, error) {
 	return decodeFast(b, now)
 }
 
-func (w *wireEvent) event(now time.Time) (Event, error) {
+// event checks r and builds its event; errors are *InvalidError.
+func (r *rawEvent) event(now time.Time) (Event, error) {
 	e := Event{
-		EventID:            w.EventID,
-		TrackingNumber:     w.TrackingNumber,
-		Carrier:            w.Carrier,
-		Service:            w.Service,
-		OriginCountry:      w.OriginCountry,
-		DestinationCountry: w.DestinationCountry,
-		CarrierStatus:      w.CarrierStatus,
-		Description:        w.Description,
-		Location:           w.Location,
-		Merchant:           w.Merchant,
+		EventID:            r.s[fEventID],
+		TrackingNumber:     r.s[fTrackingNumber],
+		Carrier:            r.s[fCarrier],
+		Service:            r.s[fService],
+		OriginCountry:      r.s[fOriginCountry],
+		DestinationCountry: r.s[fDestinationCountry],
+		CarrierStatus:      r.s[fCarrierStatus],
+		Description:        r.s[fDescription],
+		Location:           r.loc,
+		Merchant:           r.s[fMerchant],
 	}
-	if w.Status == "" {
-		return Event{}, invalid(ReasonMissingField, "status", "required")
+	// The status and the times first: their text is gone once parsed.
+	if r.s[fStatus] == "" {
+		return Event{}, invalid(ReasonMissingField, fields[fStatus].Path, "required")
 	}
-	st, err := ParseStatus(w.Status)
+	st, err := ParseStatus(r.s[fStatus])
 	if err != nil {
-		return Event{}, invalid(ReasonUnknownStatus, "status", "%v; want one of %s", err, statusList())
+		return Event{}, invalid(ReasonUnknownStatus, fields[fStatus].Path, "%v; want one of %s", err, statusList())
 	}
 	e.Status = st
-	if w.OccurredAt == "" {
-		return Event{}, invalid(ReasonMissingField, "occurred_at", "required")
+	if r.s[fOccurredAt] == "" {
+		return Event{}, invalid(ReasonMissingField, fields[fOccurredAt].Path, "required")
 	}
-	if e.OccurredAt, err = parseTime("occurred_at", w.OccurredAt); err != nil {
-		return Event{}, err
+	var terr *InvalidError
+	if e.OccurredAt, terr = parseTime(fOccurredAt, r.s[fOccurredAt]); terr != nil {
+		return Event{}, terr
 	}
-	if w.PromisedAt != "" {
-		if e.PromisedAt, err = parseTime("promised_at", w.PromisedAt); err != nil {
-			return Event{}, err
+	if r.s[fPromisedAt] != "" {
+		if e.PromisedAt, terr = parseTime(fPromisedAt, r.s[fPromisedAt]); terr != nil {
+			return Event{}, terr
 		}
 	}
 	if err := e.Validate(now); err != nil {
@@ -166,127 +190,97 @@ func (w *wireEvent) event(now time.Time) (Event, error) {
 	return e, nil
 }
 
-var (
-	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	// maxTime keeps times within what RFC 3339 (four-digit years) can write.
-	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
-)
-
-func parseTime(field, s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, invalid(ReasonBadTimestamp, field, "%q is not an RFC 3339 time such as 2026-05-01T08:30:00Z", s)
-	}
-	return t.UTC(), nil
-}
-
-// Validate checks every rule of DESIGN section 2 on an event built in code,
-// as Decode does on parsed input. now bounds occurred_at from above.
+// Validate checks every rule of the field table (Fields) on an event built
+// in code, as Decode does on parsed input, field by field in the order of
+// Fields. Empty strings, zero times and a nil location or coordinate are
+// absent. now bounds occurred_at from above; a zero now skips that rule.
 func (e *Event) Validate(now time.Time) error {
-	if err := checkText("event_id", e.EventID, 1, 128); err != nil {
-		return err
-	}
-	if err := checkText("tracking_number", e.TrackingNumber, 1, 64); err != nil {
-		return err
-	}
-	if e.Carrier == "" {
-		return invalid(ReasonMissingField, "carrier", "required")
-	}
-	if !isCarrierCode(e.Carrier) {
-		return invalid(ReasonInvalidField, "carrier", "%q is not a lowercase carrier code such as dhl, 4px or chinapost", e.Carrier)
-	}
-	if !e.Status.Valid() {
-		return invalid(ReasonUnknownStatus, "status", "unknown status; want one of %s", statusList())
-	}
-	for _, c := range []struct{ field, v string }{{"origin_country", e.OriginCountry}, {"destination_country", e.DestinationCountry}} {
-		if c.v != "" && !isCountry(c.v) {
-			return invalid(ReasonInvalidField, c.field, "%q is not an upper-case ISO 3166-1 alpha-2 code such as CN", c.v)
+	for _, f := range wireOrder {
+		if err := e.check(f, now); err != nil {
+			return err
 		}
 	}
-	if e.OccurredAt.IsZero() {
-		return invalid(ReasonMissingField, "occurred_at", "required")
-	}
-	if e.OccurredAt.Before(minTime) {
-		return invalid(ReasonBadTimestamp, "occurred_at", "%s is before 2000-01-01", e.OccurredAt.Format(time.RFC3339))
-	}
-	if !now.IsZero() && e.OccurredAt.After(now.Add(MaxFutureSkew)) {
-		return invalid(ReasonFutureTime, "occurred_at", "%s is more than %s in the future", e.OccurredAt.Format(time.RFC3339), MaxFutureSkew)
-	}
-	if e.OccurredAt.After(maxTime) {
-		return invalid(ReasonBadTimestamp, "occurred_at", "%s is after 9999-12-31", e.OccurredAt.Format(time.RFC3339))
-	}
-	if !e.PromisedAt.IsZero() && e.PromisedAt.After(maxTime) {
-		return invalid(ReasonBadTimestamp, "promised_at", "%s is after 9999-12-31", e.PromisedAt.Format(time.RFC3339))
-	}
-	if !e.PromisedAt.IsZero() && e.PromisedAt.Before(minTime) {
-		return invalid(ReasonBadTimestamp, "promised_at", "%s is before 2000-01-01", e.PromisedAt.Format(time.RFC3339))
-	}
-	for _, c := range []struct {
-		field, v string
-		max      int
-	}{{"service", e.Service, 32}, {"carrier_status", e.CarrierStatus, 128}, {"description", e.Description, 1024}, {"merchant", e.Merchant, 64}} {
-		if c.v != "" {
-			if err := checkText(c.field, c.v, 0, c.max); err != nil {
-				return err
+	return nil
+}
+
+// check checks field f of e.
+func (e *Event) check(f int, now time.Time) *InvalidError {
+	fd := &fields[f]
+	switch {
+	case fd.Format == FormatStatus:
+		if !e.Status.Valid() {
+			return invalid(ReasonUnknownStatus, fd.Path, "unknown status; want one of %s", statusList())
+		}
+	case fd.Format == FormatTime:
+		t := e.OccurredAt
+		if f == fPromisedAt {
+			t = e.PromisedAt
+		}
+		if t.IsZero() {
+			if fd.Required {
+				return invalid(ReasonMissingField, fd.Path, "required")
 			}
+			return nil
 		}
-	}
-	if l := e.Location; l != nil {
-		if l.Country != "" && !isCountry(l.Country) {
-			return invalid(ReasonInvalidField, "location.country", "%q is not an upper-case ISO 3166-1 alpha-2 code", l.Country)
+		return checkTime(f, t, now)
+	case fd.Type == "number":
+		if p := e.number(f); p != nil {
+			return checkNumber(f, *p)
 		}
-		if l.Lat != nil && !(*l.Lat >= -90 && *l.Lat <= 90) { // also rejects NaN
-			return invalid(ReasonInvalidField, "location.lat", "%g is outside [-90, 90]", *l.Lat)
-		}
-		if l.Lon != nil && !(*l.Lon >= -180 && *l.Lon <= 180) {
-			return invalid(ReasonInvalidField, "location.lon", "%g is outside [-180, 180]", *l.Lon)
-		}
-		if err := checkText("location.city", l.City, 0, 128); err != nil {
-			return err
-		}
-		if err := checkText("location.postal_code", l.PostalCode, 0, 32); err != nil {
-			return err
+	case fd.Type == "string":
+		if v, ok := e.text(f); ok {
+			return checkText(f, v)
 		}
 	}
 	return nil
 }
 
-func checkText(field, v string, minLen, maxLen int) error {
-	if len(v) < minLen {
-		return invalid(ReasonMissingField, field, "required")
+// text returns the value of string field f (not the status or a time), and
+// false when it is in a location the event does not have.
+func (e *Event) text(f int) (string, bool) {
+	switch f {
+	case fEventID:
+		return e.EventID, true
+	case fTrackingNumber:
+		return e.TrackingNumber, true
+	case fCarrier:
+		return e.Carrier, true
+	case fService:
+		return e.Service, true
+	case fOriginCountry:
+		return e.OriginCountry, true
+	case fDestinationCountry:
+		return e.DestinationCountry, true
+	case fCarrierStatus:
+		return e.CarrierStatus, true
+	case fDescription:
+		return e.Description, true
+	case fMerchant:
+		return e.Merchant, true
 	}
-	if !utf8.ValidString(v) {
-		return invalid(ReasonInvalidField, field, "not valid UTF-8")
+	if e.Location == nil {
+		return "", false
 	}
-	if n := utf8.RuneCountInString(v); n > maxLen {
-		return invalid(ReasonInvalidField, field, "%d characters, more than %d", n, maxLen)
+	switch f {
+	case fLocCountry:
+		return e.Location.Country, true
+	case fLocCity:
+		return e.Location.City, true
+	case fLocPostalCode:
+		return e.Location.PostalCode, true
 	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return invalid(ReasonInvalidField, field, "contains control character %U", r)
-		}
-	}
-	return nil
+	panic(fmt.Sprintf("schemas: field %d is no text", f))
 }
 
-func isCarrierCode(s string) bool {
-	if len(s) > 32 {
-		return false
+// number returns the value of number field f, or nil.
+func (e *Event) number(f int) *float64 {
+	if e.Location == nil {
+		return nil
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case (c == '_' || c == '-') && i > 0 && i < len(s)-1:
-		default:
-			return false
-		}
+	if f == fLat {
+		return e.Location.Lat
 	}
-	return true
-}
-
-func isCountry(s string) bool {
-	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+	return e.Location.Lon
 }
 
 func statusList() string {
@@ -320,4 +314,19 @@ func (e *Event) Marshal() ([]byte, error) {
 		w.PromisedAt = e.PromisedAt.UTC().Format(time.RFC3339Nano)
 	}
 	return json.Marshal(&w)
+}
+
+// MarshalJSON implements json.Marshaler with Marshal, so that an event inside
+// other JSON has the canonical form.
+func (e Event) MarshalJSON() ([]byte, error) { return e.Marshal() }
+
+// UnmarshalJSON implements json.Unmarshaler with Decode without a clock:
+// every rule holds but the bound on future times.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	ev, err := Decode(b, time.Time{})
+	if err != nil {
+		return err
+	}
+	*e = ev
+	return nil
 }

@@ -82,7 +82,7 @@ func TestDecodeRejects(t *testing.T) {
 	f("ancient", mod(`2026-09-03T10:00:00+08:00`, `1999-12-31T23:59:59Z`), ReasonBadTimestamp, "occurred_at")
 	f("bad promise", mod(`2026-09-20T00:00:00Z`, `soon`), ReasonBadTimestamp, "promised_at")
 	f("bad lat", mod(`33.9`, `95`), ReasonInvalidField, "location.lat")
-	f("location unknown field", mod(`"city":"Los Angeles"`, `"town":"LA"`), ReasonUnknownField, "town")
+	f("location unknown field", mod(`"city":"Los Angeles"`, `"town":"LA"`), ReasonUnknownField, "location.town")
 	f("oversize", `{"event_id":"`+strings.Repeat("x", MaxEventSize)+`"}`, ReasonOversize, "")
 }
 

@@ -12,13 +12,6 @@ import (
 //go:embed clickhouse/*.sql
 var migrationFS embed.FS
 
-//go:embed event.schema.json
-var eventSchema []byte
-
-// EventJSONSchema returns the JSON Schema (draft 2020-12) of the canonical
-// event, for producers outside shiplens.
-func EventJSONSchema() []byte { return eventSchema }
-
 // Migration is one ClickHouse schema change, from schemas/clickhouse/NNN_name.sql.
 type Migration struct {
 	Version    int
