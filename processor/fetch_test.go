@@ -34,10 +34,10 @@ const liveness = time.Minute
 // used to ask for 16 MiB within 100ms, and stalled at offset 0 with nothing
 // logged). The partition must be consumed to its end.
 func TestFetchProgressesOnSlowBroker(t *testing.T) {
-	// At 2 MiB/s a 1 MiB response starts after 500ms, and the whole
-	// partition in one response after more than 3s: a reader must bound
+	// At 4 MiB/s a 1 MiB response starts after 250ms, and the whole
+	// partition in one response after more than 1.5s: a reader must bound
 	// its fetches (MaxBytes) and give the broker time for them (MaxWait).
-	const rate = 2 << 20
+	const rate = 4 << 20
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.SeedTopics(1, schemas.EventsTopic, schemas.DLQTopic),
@@ -54,8 +54,8 @@ func TestFetchProgressesOnSlowBroker(t *testing.T) {
 	}
 	t.Cleanup(c.Close)
 	_, msgs := workload(t, 1500, 23)
-	if size := payload(msgs); size < 3*rate {
-		t.Fatalf("the workload holds %d bytes, want a partition that takes the broker over 3s to send", size)
+	if size := payload(msgs); size < 3*rate/2 {
+		t.Fatalf("the workload holds %d bytes, want a partition that takes the broker over 1.5s to send", size)
 	}
 	p := &pipeline{t: t, brokers: c.ListenAddrs()}
 	p.publish(msgs)

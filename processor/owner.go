@@ -32,12 +32,15 @@ const shutdownGrace = 30 * time.Second
 // blocks and nothing advances. 16 MiB with a 100ms MaxWait did exactly that
 // on kfake under -race, which builds a whole response before it writes it
 // (0.3s to 1.6s for a 7 MB partition; see fetch_test.go). MaxBytes bounds
-// the work per fetch; a MaxWait of 2s leaves 1s for it even at worst. MinBytes
-// 1 still answers a fetch as soon as data is there, so MaxWait adds no
-// latency, only up to MaxWait-1s to Close while the partition is idle.
+// the work per fetch; a MaxWait of 500ms leaves the broker 500ms to start a
+// response when it has data, and 125ms after an idle long poll, when the
+// response is small. A longer MaxWait slowed the demo by half (a reader
+// that is closed waits for its fetch in flight). MinBytes 1 still answers a
+// fetch as soon as data is there, so MaxWait adds no latency, only up to
+// MaxWait to Close while the partition is idle.
 const (
 	fetchMaxBytes = 1 << 20
-	fetchMaxWait  = 2 * time.Second
+	fetchMaxWait  = 500 * time.Millisecond
 )
 
 // entry is a shipment's state with its place in the pending write.

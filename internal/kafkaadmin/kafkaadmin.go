@@ -172,7 +172,7 @@ func ReadAll(ctx context.Context, brokers []string, topic string, fn func(*kafka
 		if ends[p] == 0 {
 			continue
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxWait: 2 * time.Second, MaxBytes: 1 << 20}) // see processor/owner.go: fetchMaxBytes
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxWait: 500 * time.Millisecond, MaxBytes: 1 << 20}) // see processor/owner.go: fetchMaxBytes
 		for {
 			m, err := r.FetchMessage(ctx)
 			if err != nil {
