@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -60,6 +61,8 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Progress bars, loggers and summaries write from several goroutines.
+	stdout, stderr = &syncWriter{w: stdout}, &syncWriter{w: stderr}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -89,3 +92,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "shiplens: unknown command %q (see shiplens -h)\n", args[0])
 	return 2
 }
+
+// syncWriter serialises writes to w, so that goroutines that share it (a
+// progress bar, the processor's logger) never interleave or race.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// Unwrap returns the writer underneath, so that a progress bar can tell a
+// terminal.
+func (s *syncWriter) Unwrap() io.Writer { return s.w }

@@ -28,9 +28,18 @@ type Bar struct {
 }
 
 // New returns a bar counting to total (0 when unknown) in unit, drawn on w.
+// It redraws in place when w, or the writer it wraps (Unwrap), is a terminal.
 func New(w io.Writer, label string, total int64, unit string) *Bar {
 	b := &Bar{w: w, label: label, total: total, unit: unit, start: time.Now()}
-	if f, ok := w.(*os.File); ok {
+	under := w
+	for {
+		u, ok := under.(interface{ Unwrap() io.Writer })
+		if !ok {
+			break
+		}
+		under = u.Unwrap()
+	}
+	if f, ok := under.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			b.tty = true
 		}
