@@ -136,16 +136,16 @@ func (o *owner) run(ctx, gctx context.Context) {
 	msgs := make(chan kafka.Message, 1024)
 	fetchCtx, stopFetch := context.WithCancel(gctx)
 	fetchDone := make(chan struct{})
-	// waiting is when the pending FetchMessage call began (Unix nanoseconds),
-	// or 0 while the fetch goroutine is handing a message over.
-	var waiting atomic.Int64
+	// fetches is bumped on entering and on leaving FetchMessage: odd while a
+	// call is pending. Two atomic adds a message, no clock on the hot path.
+	var fetches atomic.Int64
 	go func() {
 		defer close(fetchDone)
 		defer close(msgs)
 		for {
-			waiting.Store(time.Now().UnixNano())
+			fetches.Add(1)
 			msg, err := r.FetchMessage(fetchCtx)
-			waiting.Store(0)
+			fetches.Add(1)
 			if err != nil {
 				if fetchCtx.Err() == nil {
 					o.p.fail(fmt.Errorf("cannot read partition %d: %w", o.partition, err))
@@ -161,7 +161,7 @@ func (o *owner) run(ctx, gctx context.Context) {
 	}()
 	if o.p.cfg.StallTimeout > 0 {
 		watchDone := make(chan struct{})
-		go func() { defer close(watchDone); o.watch(fetchCtx, r, &waiting) }()
+		go func() { defer close(watchDone); o.watch(fetchCtx, r, &fetches) }()
 		defer func() { <-watchDone }()
 	}
 	defer func() { stopFetch(); <-fetchDone }()
@@ -198,34 +198,41 @@ func (o *owner) run(ctx, gctx context.Context) {
 // FetchMessage for StallTimeout although the partition holds messages it has
 // not returned. That is a reader failing every fetch (see fetchMaxBytes) or
 // a broker that does not answer; kafka-go keeps retrying either way and
-// FetchMessage never fails. It reports each stalled FetchMessage call once,
-// and returns when ctx ends.
-func (o *owner) watch(ctx context.Context, r *kafka.Reader, waiting *atomic.Int64) {
+// FetchMessage never fails. fetches is odd while a FetchMessage call is
+// pending (see run), so a goroutine held back by a full queue (backpressure)
+// is never taken for a stall. It reports each stalled call once, and
+// returns when ctx ends.
+func (o *owner) watch(ctx context.Context, r *kafka.Reader, fetches *atomic.Int64) {
 	m := o.p.metrics
 	timeout := o.p.cfg.StallTimeout
 	tick := time.NewTicker(max(timeout/4, time.Millisecond))
 	defer tick.Stop()
-	var reported int64
+	last, reported := int64(-1), int64(-1)
+	var since time.Time // when fetches last changed or left FetchMessage
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		since := waiting.Load()
-		if since == 0 || since == reported || time.Since(time.Unix(0, since)) < timeout {
+		v := fetches.Load()
+		if v%2 == 0 || v != last {
+			last, since = v, time.Now()
+			continue
+		}
+		if v == reported || time.Since(since) < timeout {
 			continue
 		}
 		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		lag, err := r.ReadLag(lctx)
 		cancel()
-		if err != nil || lag <= 0 || waiting.Load() != since {
+		if err != nil || lag <= 0 || fetches.Load() != v {
 			continue
 		}
-		reported = since
+		reported = v
 		m.fetchStalls.Add(1)
 		o.p.cfg.Log.Warn("partition makes no progress although it has unread messages; see the kafka reader errors",
-			"partition", o.partition, "lag", lag, "waiting", time.Since(time.Unix(0, since)).Round(time.Millisecond), "fetch_errors", m.fetchErrors.Load())
+			"partition", o.partition, "lag", lag, "waiting", time.Since(since).Round(time.Millisecond), "fetch_errors", m.fetchErrors.Load())
 	}
 }
 
