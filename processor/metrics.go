@@ -137,23 +137,31 @@ func (s Snapshot) RejectedTotal() int64 {
 	return n
 }
 
+// counters lists the unlabelled counters: each one's name, help and value,
+// in one place for Describe and Collect.
+var counters = []struct {
+	desc  *prometheus.Desc
+	value func(*Snapshot) int64
+}{
+	{desc("consumed_total", "Messages read from the events topic."), func(s *Snapshot) int64 { return s.Consumed }},
+	{desc("applied_total", "Events that changed a shipment's state."), func(s *Snapshot) int64 { return s.Applied }},
+	{desc("unchanged_total", "Valid events that changed nothing (duplicates, replays)."), func(s *Snapshot) int64 { return s.Unchanged }},
+	{desc("facts_written_total", "Shipment fact rows written to storage."), func(s *Snapshot) int64 { return s.Written }},
+	{desc("inserts_total", "Storage inserts, each merging the flushes of several partitions."), func(s *Snapshot) int64 { return s.Inserts }},
+	{desc("dead_lettered_total", "Records sent to the dead-letter topic."), func(s *Snapshot) int64 { return s.DeadLettered }},
+	{desc("commits_total", "Offset commits."), func(s *Snapshot) int64 { return s.Commits }},
+	{desc("commit_errors_total", "Failed offset commits (the events are reprocessed)."), func(s *Snapshot) int64 { return s.CommitErrors }},
+	{desc("retries_total", "Retried storage or DLQ writes."), func(s *Snapshot) int64 { return s.Retries }},
+	{desc("fetch_errors_total", "Failed Kafka fetches (the reader retries them)."), func(s *Snapshot) int64 { return s.FetchErrors }},
+	{desc("fetch_stalls_total", "Times a partition with unread messages got none for the stall timeout."), func(s *Snapshot) int64 { return s.FetchStalls }},
+	{desc("restored_shipments_total", "Shipments restored from storage on partition assignment."), func(s *Snapshot) int64 { return s.Restored }},
+	{desc("shipments_seen_total", "Shipments first seen by this process."), func(s *Snapshot) int64 { return s.Shipments }},
+}
+
 var (
-	descConsumed     = desc("consumed_total", "Messages read from the events topic.")
-	descApplied      = desc("applied_total", "Events that changed a shipment's state.")
-	descUnchanged    = desc("unchanged_total", "Valid events that changed nothing (duplicates, replays).")
-	descWritten      = desc("facts_written_total", "Shipment fact rows written to storage.")
-	descInserts      = desc("inserts_total", "Storage inserts, each merging the flushes of several partitions.")
-	descDeadLettered = desc("dead_lettered_total", "Records sent to the dead-letter topic.")
-	descCommits      = desc("commits_total", "Offset commits.")
-	descCommitErrors = desc("commit_errors_total", "Failed offset commits (the events are reprocessed).")
-	descRetries      = desc("retries_total", "Retried storage or DLQ writes.")
-	descFetchErrors  = desc("fetch_errors_total", "Failed Kafka fetches (the reader retries them).")
-	descFetchStalls  = desc("fetch_stalls_total", "Times a partition with unread messages got none for the stall timeout.")
-	descRestored     = desc("restored_shipments_total", "Shipments restored from storage on partition assignment.")
-	descShipments    = desc("shipments_seen_total", "Shipments first seen by this process.")
-	descOwners       = desc("partitions_owned", "Partitions owned right now.")
-	descRejected     = prometheus.NewDesc("shiplens_processor_rejected_total", "Rejected records by reason.", []string{"source", "reason"}, nil)
-	descLag          = prometheus.NewDesc("shiplens_processor_consumer_lag", "Messages of an owned partition after the last one read, as of that read.", []string{"partition"}, nil)
+	descOwners   = desc("partitions_owned", "Partitions owned right now.")
+	descRejected = prometheus.NewDesc("shiplens_processor_rejected_total", "Rejected records by reason.", []string{"source", "reason"}, nil)
+	descLag      = prometheus.NewDesc("shiplens_processor_consumer_lag", "Messages of an owned partition after the last one read, as of that read.", []string{"partition"}, nil)
 )
 
 func desc(name, help string) *prometheus.Desc {
@@ -162,10 +170,12 @@ func desc(name, help string) *prometheus.Desc {
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConsumed, descApplied, descUnchanged, descWritten, descInserts, descDeadLettered,
-		descCommits, descCommitErrors, descRetries, descFetchErrors, descFetchStalls, descRestored, descShipments, descOwners, descRejected, descLag} {
-		ch <- d
+	for _, c := range counters {
+		ch <- c.desc
 	}
+	ch <- descOwners
+	ch <- descRejected
+	ch <- descLag
 	m.flushSeconds.Describe(ch)
 	m.insertSeconds.Describe(ch)
 }
@@ -173,25 +183,12 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	s := m.Snapshot()
-	counter := func(d *prometheus.Desc, v int64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	for _, c := range counters {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.value(&s)))
 	}
-	counter(descConsumed, s.Consumed)
-	counter(descApplied, s.Applied)
-	counter(descUnchanged, s.Unchanged)
-	counter(descWritten, s.Written)
-	counter(descInserts, s.Inserts)
-	counter(descDeadLettered, s.DeadLettered)
-	counter(descCommits, s.Commits)
-	counter(descCommitErrors, s.CommitErrors)
-	counter(descRetries, s.Retries)
-	counter(descFetchErrors, s.FetchErrors)
-	counter(descFetchStalls, s.FetchStalls)
-	counter(descRestored, s.Restored)
-	counter(descShipments, s.Shipments)
 	ch <- prometheus.MustNewConstMetric(descOwners, prometheus.GaugeValue, float64(s.Owners))
 	for r, n := range s.Rejected {
-		counter(descRejected, n, "processor", string(r))
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), "processor", string(r))
 	}
 	for p, n := range s.Lag {
 		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(n), strconv.Itoa(p))
