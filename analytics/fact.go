@@ -7,3 +7,12 @@ type Fact struct {
 	Partition      int // the Kafka partition whose owner wrote it
 	State          Shipment
 }
+
+// Advance moves the position of a Kafka partition in the daily aggregates:
+// once a write that carries it is stored, the aggregates hold the effect of
+// every event of Partition before offset To, where they held those before
+// From.
+type Advance struct {
+	Partition int
+	From, To  int64
+}

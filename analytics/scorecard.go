@@ -68,6 +68,25 @@ func (c *Scorecard) AddDelivered(k ScoreKey, n int64, transitBucket int16, custo
 	}
 }
 
+// AddCounts adds counts of key k: delivered shipments, those of them with a
+// promise and delivered on time, and shipments whose first exception is in
+// range.
+func (c *Scorecard) AddCounts(k ScoreKey, delivered, withPromise, onTime, exceptions int64) {
+	a := c.acc(k)
+	a.row.Delivered += delivered
+	a.row.WithPromise += withPromise
+	a.row.OnTime += onTime
+	a.row.Exceptions += exceptions
+}
+
+// AddTransit counts n delivered shipments of key k whose transit falls in
+// sketch bucket b.
+func (c *Scorecard) AddTransit(k ScoreKey, b int16, n int64) { c.acc(k).transit.AddBucket(b, n) }
+
+// AddCustoms counts n delivered shipments of key k whose customs dwell falls
+// in sketch bucket b.
+func (c *Scorecard) AddCustoms(k ScoreKey, b int16, n int64) { c.acc(k).customs.AddBucket(b, n) }
+
 // AddExceptions counts n shipments of key k whose first exception is in range.
 func (c *Scorecard) AddExceptions(k ScoreKey, n int64) { c.acc(k).row.Exceptions += n }
 

@@ -13,6 +13,7 @@ package analytics
 
 import (
 	"math"
+	"slices"
 	"time"
 	"unique"
 
@@ -49,6 +50,9 @@ type figures struct {
 	ActiveAt    uint32 // first event whose status is not info_received
 	DeliveredAt uint32 // first delivered
 	ExceptionAt uint32 // first customs_held, delivery_failed, returned or exception
+	// TypeAt holds the first event of each exception status, in the order
+	// of ExceptionTypes; ExceptionAt is the least of them.
+	TypeAt      [NumExceptionTypes]uint32
 	CustomsInAt uint32 // first customs_clearance or customs_held
 	// CustomsOutAt is the first customs-ending event at or after CustomsInAt.
 	CustomsOutAt          uint32
@@ -141,6 +145,9 @@ func (s *Shipment) Apply(e *schemas.Event) bool {
 	}
 	if st.IsException() {
 		s.ExceptionAt = minTime(s.ExceptionAt, t)
+		if i := ExceptionType(st); i >= 0 {
+			s.TypeAt[i] = minTime(s.TypeAt[i], t)
+		}
 	}
 	if st.StartsCustoms() && (s.CustomsInAt == never || t < s.CustomsInAt) {
 		s.openCustoms(t)
@@ -198,6 +205,91 @@ func (s *Shipment) closeCustoms(t uint32) {
 		}
 	}
 	s.EarlyOut = append(s.EarlyOut, t)
+}
+
+// ExceptionTypes are the statuses that make a shipment an exception, in
+// the order of Shipment.TypeAt and of the aggregates' columns.
+var ExceptionTypes = [NumExceptionTypes]schemas.Status{schemas.CustomsHeld, schemas.DeliveryFailed, schemas.Returned, schemas.Exception}
+
+// NumExceptionTypes is the number of exception statuses.
+const NumExceptionTypes = 4
+
+// ExceptionType returns the index of st in ExceptionTypes, or -1.
+func ExceptionType(st schemas.Status) int {
+	for i, x := range ExceptionTypes {
+		if x == st {
+			return i
+		}
+	}
+	return -1
+}
+
+// Closed reports whether the shipment has reached the end of its journey:
+// delivered, or last seen returned. A closed shipment leaves the
+// processor's memory once its retention has passed (see Partition.Evict).
+func (s *Shipment) Closed() bool {
+	return s.DeliveredAt != never || s.LastStatus == schemas.Returned
+}
+
+// Merge joins o into s, as if every event applied to o had been applied to
+// s, and reports whether s changed. It is how a shipment read back from
+// storage meets the events that arrived for it while it was not in memory.
+// Version becomes greater than both versions when s changes.
+func (s *Shipment) Merge(o *Shipment) bool {
+	prev, prevOut := s.figures, append([]uint32(nil), s.EarlyOut...)
+	if o.IDAt != never && before(o.IDAt, o.IDKey, s.IDAt, s.IDKey) {
+		s.IDAt, s.IDKey = o.IDAt, o.IDKey
+		s.carrier, s.service, s.merchant = o.carrier, o.service, o.merchant
+	}
+	if o.LaneAt != never && before(o.LaneAt, o.LaneKey, s.LaneAt, s.LaneKey) {
+		s.LaneAt, s.LaneKey, s.lane = o.LaneAt, o.LaneKey, o.lane
+	}
+	for _, f := range [...]struct {
+		dst *uint32
+		v   uint32
+	}{
+		{&s.FirstAt, o.FirstAt}, {&s.PickedUpAt, o.PickedUpAt}, {&s.ActiveAt, o.ActiveAt},
+		{&s.DeliveredAt, o.DeliveredAt}, {&s.ExceptionAt, o.ExceptionAt},
+		{&s.TypeAt[0], o.TypeAt[0]}, {&s.TypeAt[1], o.TypeAt[1]}, {&s.TypeAt[2], o.TypeAt[2]}, {&s.TypeAt[3], o.TypeAt[3]},
+	} {
+		if f.v != never {
+			*f.dst = minTime(*f.dst, f.v)
+		}
+	}
+	// Customs: the start is the earliest start of either; the end is the
+	// earliest customs-ending time of either at or after it, and the
+	// endings before it are kept for an even earlier start.
+	ends := append(append([]uint32(nil), s.EarlyOut...), o.EarlyOut...)
+	for _, t := range [...]uint32{s.CustomsOutAt, o.CustomsOutAt} {
+		if t != never {
+			ends = append(ends, t)
+		}
+	}
+	if o.CustomsInAt != never {
+		s.CustomsInAt = minTime(s.CustomsInAt, o.CustomsInAt)
+	}
+	s.CustomsOutAt, s.EarlyOut = never, nil
+	for _, t := range ends {
+		if s.CustomsInAt != never && t >= s.CustomsInAt {
+			s.CustomsOutAt = minTime(s.CustomsOutAt, t)
+		} else if !slices.Contains(s.EarlyOut, t) {
+			s.EarlyOut = append(s.EarlyOut, t)
+		}
+	}
+	slices.Sort(s.EarlyOut)
+	if o.PromiseAt != never && before(s.PromiseAt, s.PromiseKey, o.PromiseAt, o.PromiseKey) {
+		s.PromiseAt, s.PromiseKey, s.PromisedAt = o.PromiseAt, o.PromiseKey, o.PromisedAt
+	}
+	if o.LastAt != never && (s.LastAt == never || o.LastAt > s.LastAt || (o.LastAt == s.LastAt && o.LastKey > s.LastKey)) {
+		s.LastAt, s.LastKey, s.LastStatus = o.LastAt, o.LastKey, o.LastStatus
+	}
+	version := max(prev.Version, o.Version)
+	s.Version = prev.Version
+	if s.figures == prev && slices.Equal(s.EarlyOut, prevOut) {
+		return false
+	}
+	s.Version = version + 1
+	return true
 }
 
 // value returns the string of h, or "" for the zero handle (a label no event

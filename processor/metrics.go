@@ -20,6 +20,7 @@ type Metrics struct {
 	retries, owners                                   atomic.Int64
 	fetchErrors, fetchStalls                          atomic.Int64
 	flushNanos, flushes, inserts                      atomic.Int64
+	evicted, lookedUp, found, dayRows, inMemory       atomic.Int64
 
 	mu       sync.Mutex
 	rejected map[schemas.Reason]int64
@@ -103,7 +104,12 @@ type Snapshot struct {
 	Flushes      int64                    `json:"flushes"`
 	Inserts      int64                    `json:"inserts"` // storage writes, each merging several flushes
 	FlushTime    time.Duration            `json:"flush_time_ns"`
-	Lag          map[int]int64            `json:"lag"` // per owned partition, as of its last fetched message
+	Lag          map[int]int64            `json:"lag"`       // per owned partition, as of its last fetched message
+	Evicted      int64                    `json:"evicted"`   // closed shipments dropped from memory after their retention
+	LookedUp     int64                    `json:"looked_up"` // shipments not in memory looked up in storage
+	Found        int64                    `json:"found"`     // of those, the ones storage had (evicted earlier)
+	DayRows      int64                    `json:"day_rows"`  // aggregate rows written (changes and positions)
+	InMemory     int64                    `json:"in_memory"` // shipments held by this process's owners right now
 }
 
 // Snapshot returns the current counters.
@@ -114,8 +120,9 @@ func (m *Metrics) Snapshot() Snapshot {
 		DeadLettered: m.deadLettered.Load(), Commits: m.commits.Load(), CommitErrors: m.commitErrors.Load(),
 		Retries: m.retries.Load(), FetchErrors: m.fetchErrors.Load(), FetchStalls: m.fetchStalls.Load(), Owners: m.owners.Load(), Flushes: m.flushes.Load(), Inserts: m.inserts.Load(),
 		FlushTime: time.Duration(m.flushNanos.Load()),
-		Rejected:  map[schemas.Reason]int64{},
-		Lag:       map[int]int64{},
+		Evicted:   m.evicted.Load(), LookedUp: m.lookedUp.Load(), Found: m.found.Load(), DayRows: m.dayRows.Load(), InMemory: m.inMemory.Load(),
+		Rejected: map[schemas.Reason]int64{},
+		Lag:      map[int]int64{},
 	}
 	m.mu.Lock()
 	for r, n := range m.rejected {
@@ -156,10 +163,15 @@ var counters = []struct {
 	{desc("fetch_stalls_total", "Times a partition with unread messages got none for the stall timeout."), func(s *Snapshot) int64 { return s.FetchStalls }},
 	{desc("restored_shipments_total", "Shipments restored from storage on partition assignment."), func(s *Snapshot) int64 { return s.Restored }},
 	{desc("shipments_seen_total", "Shipments first seen by this process."), func(s *Snapshot) int64 { return s.Shipments }},
+	{desc("evicted_shipments_total", "Closed shipments dropped from memory once their retention had passed."), func(s *Snapshot) int64 { return s.Evicted }},
+	{desc("lookups_total", "Shipments not in memory looked up in storage."), func(s *Snapshot) int64 { return s.LookedUp }},
+	{desc("lookup_hits_total", "Looked-up shipments that storage held (evicted earlier)."), func(s *Snapshot) int64 { return s.Found }},
+	{desc("aggregate_rows_written_total", "Daily aggregate rows written (changes and positions)."), func(s *Snapshot) int64 { return s.DayRows }},
 }
 
 var (
 	descOwners   = desc("partitions_owned", "Partitions owned right now.")
+	descInMemory = desc("shipments_in_memory", "Shipments held in memory by this process's partition owners.")
 	descRejected = prometheus.NewDesc("shiplens_processor_rejected_total", "Rejected records by reason.", []string{"source", "reason"}, nil)
 	descLag      = prometheus.NewDesc("shiplens_processor_consumer_lag", "Messages of an owned partition after the last one read, as of that read.", []string{"partition"}, nil)
 )
@@ -174,6 +186,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		ch <- c.desc
 	}
 	ch <- descOwners
+	ch <- descInMemory
 	ch <- descRejected
 	ch <- descLag
 	m.flushSeconds.Describe(ch)
@@ -187,6 +200,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(c.value(&s)))
 	}
 	ch <- prometheus.MustNewConstMetric(descOwners, prometheus.GaugeValue, float64(s.Owners))
+	ch <- prometheus.MustNewConstMetric(descInMemory, prometheus.GaugeValue, float64(s.InMemory))
 	for r, n := range s.Rejected {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), "processor", string(r))
 	}

@@ -43,11 +43,10 @@ const (
 	fetchMaxWait  = 500 * time.Millisecond
 )
 
-// entry is a shipment's state with its place in the pending write.
-type entry struct {
-	analytics.Shipment
-	dirty bool
-}
+// evictEvery is how far, in event time, the watermark moves between two
+// eviction sweeps of a partition's state: a sweep visits every shipment in
+// memory, so it runs at most once per hour of event time.
+const evictEvery = 3600
 
 // Owner is the single goroutine that owns one partition for one generation:
 // its state, its reader and its commits.
@@ -57,17 +56,23 @@ type owner struct {
 	partition int
 	start     int64 // offset to start reading at, or kafka.FirstOffset
 
-	state     map[string]*entry
-	dirty     []string
+	part      *analytics.Partition
 	dead      []dlq.Letter
 	next      int64 // offset after the last message handled; -1 when none
 	committed int64
-	watermark int64 // max occurred_at seen (Unix seconds)
-	lag       *atomic.Int64
+	// position is the offset before which the aggregates hold this
+	// partition's events; accounted is its value at restore. Events before
+	// accounted, replayed after a crash that wrote the aggregates but not
+	// the facts, change the facts only (see analytics.Partition.Apply).
+	position, accounted int64
+	unsure              *writeReq // a write that failed and may have landed
+	swept               uint32    // watermark at the last eviction sweep
+	held                int64     // shipments counted in the in-memory gauge
+	lag                 *atomic.Int64
 }
 
 func newOwner(p *Processor, gen *kafka.Generation, partition int, start int64) *owner {
-	return &owner{p: p, gen: gen, partition: partition, start: start, state: make(map[string]*entry), next: -1, committed: -1}
+	return &owner{p: p, gen: gen, partition: partition, start: start, part: analytics.NewPartition(), next: -1, committed: -1}
 }
 
 func (o *owner) log(msg string, args ...any) {
@@ -83,20 +88,30 @@ func (o *owner) run(ctx, gctx context.Context) {
 	defer m.owners.Add(-1)
 	o.lag = m.partitionLag(o.partition)
 	defer m.releasePartition(o.partition, o.lag)
+	defer o.hold(0)
 	began := time.Now()
 	if err := o.p.retry(gctx, "restore state", func(ctx context.Context) error {
-		clear(o.state)
-		return o.p.sink.Restore(ctx, o.partition, func(tn string, st analytics.Shipment) {
-			o.state[tn] = &entry{Shipment: st}
-		})
+		pos, err := o.p.sink.Position(ctx, o.partition)
+		if err != nil {
+			return err
+		}
+		part := analytics.NewPartition()
+		if err := o.p.sink.Restore(ctx, o.partition, o.p.cfg.Retention, part.Restore); err != nil {
+			return err
+		}
+		o.part, o.position, o.accounted = part, pos, pos
+		return nil
 	}); err != nil {
 		if gctx.Err() == nil {
 			o.p.fail(err)
 		}
 		return
 	}
-	m.restored.Add(int64(len(o.state)))
-	o.log("partition state restored", "shipments", len(o.state), "took", time.Since(began).Round(time.Millisecond), "offset", o.start)
+	o.swept = o.part.Watermark()
+	m.restored.Add(int64(o.part.Len()))
+	o.hold(o.part.Len())
+	o.log("partition state restored", "shipments", o.part.Len(), "took", time.Since(began).Round(time.Millisecond),
+		"offset", o.start, "aggregates_at", o.position)
 
 	// kafka-go retries failed fetches by itself and reports them only to
 	// ErrorLogger: without it a reader that fails every fetch looks like an
@@ -175,8 +190,11 @@ func (o *owner) run(ctx, gctx context.Context) {
 				o.final(ctx)
 				return
 			}
-			o.handle(&msg)
-			if len(o.dirty) >= o.p.cfg.FlushSize {
+			if !o.handle(gctx, &msg) {
+				o.final(ctx)
+				return
+			}
+			if o.part.Changed() >= o.p.cfg.FlushSize {
 				if !o.flush(gctx) {
 					o.final(ctx)
 					return
@@ -236,10 +254,19 @@ func (o *owner) watch(ctx context.Context, r *kafka.Reader, fetches *atomic.Int6
 	}
 }
 
+// hold sets the number of shipments this owner counts in the in-memory
+// gauge.
+func (o *owner) hold(n int) {
+	o.p.metrics.inMemory.Add(int64(n) - o.held)
+	o.held = int64(n)
+}
+
 // handle folds one message into the state, or queues it for the DLQ. A
 // message that makes the code panic is dead-lettered too: a poison message
-// must not crash-loop the processor.
-func (o *owner) handle(msg *kafka.Message) {
+// must not crash-loop the processor. It returns false, leaving the message
+// unhandled, only when the lookup that a replayed event needs fails because
+// the generation ended or the processor is stopping.
+func (o *owner) handle(ctx context.Context, msg *kafka.Message) bool {
 	m := o.p.metrics
 	m.consumed.Add(1)
 	o.next = msg.Offset + 1
@@ -263,26 +290,45 @@ func (o *owner) handle(msg *kafka.Message) {
 		reason := schemas.ReasonOf(err)
 		m.reject(reason)
 		o.dead = append(o.dead, dlq.FromMessage(msg, o.p.cfg.Topic, "processor", err))
-		return
+		return true
 	}
-	if t := ev.OccurredAt.Unix(); t > o.watermark {
-		o.watermark = t
+	accounted := msg.Offset < o.accounted
+	if accounted && !o.part.Has(ev.TrackingNumber) {
+		// The aggregates hold this event already; the shipment's stored
+		// state must be in memory before it is applied (see Partition.Apply).
+		if err := o.lookup(ctx, []string{ev.TrackingNumber}, o.part.Restore); err != nil {
+			o.next = msg.Offset
+			return false
+		}
 	}
-	e := o.state[ev.TrackingNumber]
-	if e == nil {
-		e = &entry{}
-		o.state[ev.TrackingNumber] = e
+	changed, created := o.part.Apply(&ev, accounted)
+	if created {
 		m.shipments.Add(1)
 	}
-	if !e.Apply(&ev) {
+	if changed {
+		m.applied.Add(1)
+	} else {
 		m.unchanged.Add(1)
-		return
 	}
-	m.applied.Add(1)
-	if !e.dirty {
-		e.dirty = true
-		o.dirty = append(o.dirty, ev.TrackingNumber)
+	return true
+}
+
+// lookup reads the stored states of trackingNumbers, retrying.
+func (o *owner) lookup(ctx context.Context, trackingNumbers []string, fn func(string, analytics.Shipment)) error {
+	m := o.p.metrics
+	var found int64
+	err := o.p.retry(ctx, "look up shipments", func(ctx context.Context) error {
+		found = 0
+		return o.p.sink.Lookup(ctx, o.partition, trackingNumbers, func(tn string, st analytics.Shipment) {
+			found++
+			fn(tn, st)
+		})
+	})
+	if err == nil {
+		m.lookedUp.Add(int64(len(trackingNumbers)))
+		m.found.Add(found)
 	}
+	return err
 }
 
 // flush writes changed shipments and rejected records, then commits. It
@@ -294,20 +340,31 @@ func (o *owner) flush(ctx context.Context) bool {
 	}
 	m := o.p.metrics
 	began := time.Now()
-	if len(o.dirty) > 0 {
-		facts := make([]Fact, 0, len(o.dirty))
-		for _, tn := range o.dirty {
-			e := o.state[tn]
-			facts = append(facts, Fact{TrackingNumber: tn, Partition: o.partition, State: e.Shipment})
+	req := o.unsure
+	if req == nil {
+		// Shipments created from events alone may have been evicted
+		// earlier: merge what storage holds before computing the change.
+		if misses := o.part.Misses(); len(misses) > 0 {
+			found := make(map[string]analytics.Shipment)
+			if err := o.lookup(ctx, misses, func(tn string, st analytics.Shipment) { found[tn] = st }); err != nil {
+				return false
+			}
+			o.part.Resolve(func(tn string) (analytics.Shipment, bool) { st, ok := found[tn]; return st, ok })
 		}
-		if err := o.p.writer.write(ctx, o.partition, facts); err != nil {
+		facts, days := o.part.Pending(o.partition)
+		req = &writeReq{partition: o.partition, facts: facts, days: days,
+			advance: analytics.Advance{Partition: o.partition, From: o.position, To: max(o.next, o.position)}}
+	}
+	if len(req.facts) > 0 || req.days.Len() > 0 || req.advance.To != req.advance.From {
+		if err := o.p.writer.write(ctx, req); err != nil {
+			// It may have landed: the next attempt must check.
+			o.unsure, req.retried = req, true
 			return false
 		}
-		for _, tn := range o.dirty {
-			o.state[tn].dirty = false
-		}
-		o.dirty = o.dirty[:0]
 	}
+	o.unsure = nil
+	o.part.Written()
+	o.position = req.advance.To
 	if len(o.dead) > 0 {
 		if err := o.p.retry(ctx, "write dead letters", func(ctx context.Context) error { return o.p.dlq.Write(ctx, o.dead...) }); err != nil {
 			return false
@@ -329,6 +386,11 @@ func (o *owner) flush(ctx context.Context) bool {
 			o.p.cfg.OnCommit(o.partition, o.next)
 		}
 	}
+	if w := o.part.Watermark(); w >= o.swept+evictEvery {
+		m.evicted.Add(int64(o.part.Evict(o.p.cfg.Retention)))
+		o.swept = w
+	}
+	o.hold(o.part.Len())
 	m.observeFlush(time.Since(began))
 	return true
 }
@@ -339,6 +401,6 @@ func (o *owner) final(ctx context.Context) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	if o.flush(fctx) && o.next >= 0 {
-		o.log("partition released", "committed", o.committed, "shipments", len(o.state))
+		o.log("partition released", "committed", o.committed, "shipments", o.part.Len())
 	}
 }

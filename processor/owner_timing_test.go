@@ -34,17 +34,16 @@ func BenchmarkHandle(b *testing.B) {
 	b.ReportAllocs()
 	o := newOwner(p, nil, 0, 0)
 	i := 0
+	ctx := context.Background()
 	for b.Loop() {
 		if i == len(msgs) {
 			i = 0
 			o = newOwner(p, nil, 0, 0)
 		}
-		o.handle(&msgs[i])
-		if len(o.dirty) > 50000 {
-			for _, tn := range o.dirty {
-				o.state[tn].dirty = false
-			}
-			o.dirty = o.dirty[:0]
+		o.handle(ctx, &msgs[i])
+		if o.part.Changed() > 50000 {
+			o.part.Pending(0)
+			o.part.Written()
 		}
 		i++
 	}

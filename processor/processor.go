@@ -29,13 +29,28 @@ import (
 // Fact is one version of a shipment's state, ready to be written.
 type Fact = analytics.Fact
 
-// Sink stores facts and gives a partition's state back. Writes must be
-// idempotent: the same facts may be written again after a crash. An error
-// that retrying cannot fix (a schema mismatch, bad SQL) is marked with
-// retry.Permanent, and the processor stops instead of retrying forever.
+// Sink stores facts and daily aggregates, and gives a partition's state
+// back. Fact writes must be idempotent: the same facts may be written again
+// after a crash. Aggregate writes are made idempotent by the positions they
+// carry (see WriteDays). An error that retrying cannot fix (a schema
+// mismatch, bad SQL) is marked with retry.Permanent, and the processor stops
+// instead of retrying forever. *store.Store is the ClickHouse Sink.
 type Sink interface {
 	WriteFacts(ctx context.Context, facts []Fact) error
-	Restore(ctx context.Context, partition int, fn func(trackingNumber string, st analytics.Shipment)) error
+	// WriteDays adds days to the aggregates and moves the positions of the
+	// advances' partitions, atomically. retried says that an earlier call
+	// with the same arguments failed and may have landed: the sink must
+	// then write only if the positions are still at the advances' starts.
+	WriteDays(ctx context.Context, days *analytics.Days, advances []analytics.Advance, retried bool) error
+	// Position returns the offset before which partition's events are in
+	// the aggregates (0 if none).
+	Position(ctx context.Context, partition int) (int64, error)
+	// Restore calls fn with the latest state of every shipment of partition
+	// that r keeps at the partition's watermark.
+	Restore(ctx context.Context, partition int, r analytics.Retention, fn func(trackingNumber string, st analytics.Shipment)) error
+	// Lookup calls fn with the latest state of each of trackingNumbers that
+	// partition's facts hold.
+	Lookup(ctx context.Context, partition int, trackingNumbers []string, fn func(trackingNumber string, st analytics.Shipment)) error
 }
 
 // Config configures a Processor.
@@ -57,8 +72,12 @@ type Config struct {
 	// none before it is logged at Warn and counted as stalled; defaults
 	// to 1m, negative disables the check.
 	StallTimeout time.Duration
-	Now          func() time.Time // clock that bounds future timestamps; defaults to time.Now
-	Log          *slog.Logger     // defaults to slog.Default()
+	// Retention is how long, in event time, a shipment stays in memory after
+	// its last event; defaults to analytics.DefaultRetention (30 days once
+	// closed, 90 days otherwise).
+	Retention analytics.Retention
+	Now       func() time.Time // clock that bounds future timestamps; defaults to time.Now
+	Log       *slog.Logger     // defaults to slog.Default()
 	// OnCommit, if set, is called after offsets of a partition are committed,
 	// with the next offset to read. It must not block.
 	OnCommit func(partition int, next int64)
@@ -94,6 +113,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StallTimeout == 0 {
 		c.StallTimeout = time.Minute
+	}
+	if c.Retention.Closed <= 0 {
+		c.Retention.Closed = analytics.DefaultRetention.Closed
+	}
+	if c.Retention.Lost == 0 {
+		c.Retention.Lost = analytics.DefaultRetention.Lost
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -141,7 +166,7 @@ func New(cfg Config, sink Sink) (*Processor, error) {
 		metrics: newMetrics(),
 		dlq:     dlq.NewWriter(cfg.Brokers, cfg.DLQTopic),
 	}
-	p.writer = &writer{p: p, reqs: make(chan writeReq)}
+	p.writer = &writer{p: p, reqs: make(chan *writeReq)}
 	return p, nil
 }
 

@@ -5,30 +5,44 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/internal/retry"
 )
 
-// writeReq is one owner's share of a write: its changed shipments, and where
-// to report the outcome.
+// writeReq is one owner's share of a write: its changed shipments, the
+// change of the aggregates and the partition's new position, and where to
+// report the outcome.
 type writeReq struct {
 	partition int
 	facts     []Fact
-	done      chan error
+	days      *analytics.Days
+	advance   analytics.Advance
+	// retried marks a request whose earlier write failed and may have
+	// landed. It is written alone, so that the sink can tell from its
+	// positions whether it did: an insert's positions move together.
+	retried bool
+	done    chan error
 }
 
-// writer merges the facts of all owners into few large inserts: ClickHouse
-// pays a fixed cost per insert (a new part), so one insert of 8 owners' facts
-// is far cheaper than 8 inserts. Each owner still commits its own offsets,
-// after its request is acknowledged.
+// writer merges the writes of all owners into few large inserts: ClickHouse
+// pays a fixed cost per insert (a new part), so one insert of 8 owners'
+// changes is far cheaper than 8 inserts. Each owner still commits its own
+// offsets, after its request is acknowledged.
+//
+// A merged write first adds the aggregates' changes with every partition's
+// new position, in one insert, then the shipment facts. That order is what
+// a restart relies on: the facts never run ahead of the aggregates, and a
+// crash between the two leaves aggregates ahead of the facts, which the
+// next owner detects from the position and replays as facts only.
 type writer struct {
 	p    *Processor
-	reqs chan writeReq
+	reqs chan *writeReq
 }
 
-// write hands facts to the writer and waits until they are stored, ctx ends
-// or the write fails permanently.
-func (w *writer) write(ctx context.Context, partition int, facts []Fact) error {
-	r := writeReq{partition: partition, facts: facts, done: make(chan error, 1)}
+// write hands r to the writer and waits until it is stored, ctx ends or the
+// write fails permanently.
+func (w *writer) write(ctx context.Context, r *writeReq) error {
+	r.done = make(chan error, 1)
 	select {
 	case w.reqs <- r:
 	case <-ctx.Done():
@@ -38,43 +52,86 @@ func (w *writer) write(ctx context.Context, partition int, facts []Fact) error {
 	case err := <-r.done:
 		return err
 	case <-ctx.Done():
-		// The write may still land; that is harmless, as writes are
-		// idempotent and the offsets stay uncommitted.
+		// The write may still land: the owner marks it unsure, and its
+		// offsets stay uncommitted.
 		return ctx.Err()
 	}
 }
 
+// store writes the merged requests: the aggregates first, then the facts.
+func (w *writer) store(ctx context.Context, reqs []*writeReq) error {
+	var (
+		facts    []Fact
+		days     = &analytics.Days{}
+		advances = make([]analytics.Advance, 0, len(reqs))
+		retried  bool
+	)
+	for _, r := range reqs {
+		facts = append(facts, r.facts...)
+		if len(reqs) == 1 {
+			days = r.days
+		} else {
+			days.Merge(r.days)
+		}
+		advances = append(advances, r.advance)
+		retried = retried || r.retried
+	}
+	m := w.p.metrics
+	t0 := time.Now()
+	attempt := 0
+	err := w.p.retry(ctx, "write aggregates", func(ctx context.Context) error {
+		attempt++
+		return w.p.sink.WriteDays(ctx, days, advances, retried || attempt > 1)
+	})
+	if err != nil {
+		return err
+	}
+	m.dayRows.Add(int64(days.Len() + len(advances)))
+	if len(facts) > 0 {
+		if err := w.p.retry(ctx, "write facts", func(ctx context.Context) error { return w.p.sink.WriteFacts(ctx, facts) }); err != nil {
+			return err
+		}
+	}
+	w.p.cfg.Log.Debug("inserted", "facts", len(facts), "day_cells", days.Len(), "partitions", len(reqs), "took", time.Since(t0))
+	m.written.Add(int64(len(facts)))
+	m.inserts.Add(1)
+	m.observeInsert(time.Since(t0))
+	return nil
+}
+
 // run collects requests for up to WriteDelay after the first one (or until
 // FlushSize facts are waiting) and writes them in one batch, retrying with
-// backoff while the sink fails. It returns when ctx ends.
+// backoff while the sink fails. A retried request is written alone. It
+// returns when ctx ends.
 func (w *writer) run(ctx context.Context) {
 	var (
-		pending []writeReq
+		pending []*writeReq
 		rows    int
 		timer   *time.Timer
 		fire    <-chan time.Time
 	)
 	flush := func() {
-		facts := make([]Fact, 0, rows)
-		for _, r := range pending {
-			facts = append(facts, r.facts...)
+		if len(pending) == 0 {
+			return
 		}
-		t0 := time.Now()
-		err := w.p.retry(ctx, "write facts", func(ctx context.Context) error { return w.p.sink.WriteFacts(ctx, facts) })
-		w.p.cfg.Log.Debug("inserted facts", "rows", len(facts), "partitions", len(pending), "took", time.Since(t0), "err", err)
-		if err == nil {
-			w.p.metrics.written.Add(int64(len(facts)))
-			w.p.metrics.inserts.Add(1)
-			w.p.metrics.observeInsert(time.Since(t0))
-		}
+		err := w.store(ctx, pending)
 		for _, r := range pending {
 			r.done <- err
 		}
 		pending, rows, fire = pending[:0], 0, nil
+		if timer != nil {
+			timer.Stop()
+		}
 	}
 	for {
 		select {
 		case r := <-w.reqs:
+			if r.retried {
+				flush()
+				pending = append(pending, r)
+				flush()
+				continue
+			}
 			pending = append(pending, r)
 			rows += len(r.facts)
 			if fire == nil {
@@ -82,7 +139,6 @@ func (w *writer) run(ctx context.Context) {
 				fire = timer.C
 			}
 			if rows >= w.p.cfg.FlushSize {
-				timer.Stop()
 				flush()
 			}
 		case <-fire:

@@ -8,7 +8,7 @@ import (
 	"github.com/shiplens/shiplens/schemas"
 )
 
-// column is one column of the shipments table: how a batch of facts fills it
+// column is one column of the shipment facts table: how a batch of facts fills it
 // and, unless it is derived, how Restore puts its value back into a shipment.
 // The INSERT column list, the columnar batch, the restore SELECT and the
 // restore scan are all read off factColumns, so they cannot drift apart.
@@ -80,8 +80,11 @@ func (r *restoring) shipment() (analytics.Shipment, error) {
 	return r.state, r.err
 }
 
-// factColumns are the columns of the shipments table, in the order of
-// schemas/clickhouse/001_shipments.sql; TestColumnsMatchMigration checks it.
+// factsTable holds the shipment facts (schemas/clickhouse/002_daily_aggregates.sql).
+const factsTable = "shipment_facts"
+
+// factColumns are the columns of the shipment_facts table, in the order of
+// its migration; TestColumnsMatchMigration checks it.
 var factColumns = []column{
 	col("tracking_number", "String",
 		func(f *Fact, _ time.Time) string { return f.TrackingNumber },
@@ -133,6 +136,11 @@ var factColumns = []column{
 	derived("customs_bucket", "Int16", func(s *analytics.Shipment) int16 { h, _ := s.CustomsDwellHours(); return analytics.Bucket(h) }),
 	derived("has_exception", "UInt8", func(s *analytics.Shipment) uint8 { return b2u(s.HasException()) }),
 	derived("exception_day", "Date", func(s *analytics.Shipment) time.Time { return analytics.Day(s.ExceptionAt) }),
+	stamp("customs_held_at", func(s *analytics.Shipment) *uint32 { return &s.TypeAt[0] }),
+	stamp("delivery_failed_at", func(s *analytics.Shipment) *uint32 { return &s.TypeAt[1] }),
+	stamp("returned_at", func(s *analytics.Shipment) *uint32 { return &s.TypeAt[2] }),
+	stamp("other_exception_at", func(s *analytics.Shipment) *uint32 { return &s.TypeAt[3] }),
+	derived("closed", "UInt8", func(s *analytics.Shipment) uint8 { return b2u(s.Closed()) }),
 	key("id_at", func(s *analytics.Shipment) *uint32 { return &s.IDAt }),
 	key("id_key", func(s *analytics.Shipment) *uint32 { return &s.IDKey }),
 	key("lane_at", func(s *analytics.Shipment) *uint32 { return &s.LaneAt }),
@@ -178,7 +186,7 @@ var insertFacts = func() string {
 	for i, c := range factColumns {
 		names[i] = c.name
 	}
-	return "INSERT INTO shipments (" + strings.Join(names, ", ") + ")"
+	return "INSERT INTO " + factsTable + " (" + strings.Join(names, ", ") + ")"
 }()
 
 // ts returns a state time as a DateTime value.

@@ -103,7 +103,7 @@ func TestSQLOnCurrentClickHouse(t *testing.T) {
 	qualify := func(sql string) string { return strings.ReplaceAll(sql, "FROM shipments", "FROM "+name+".shipments") }
 
 	q := ScorecardQuery{From: day0, To: day0.AddDate(0, 0, 10)}
-	delivered, exceptions := scorecardSQL(q)
+	delivered, exceptions, _ := scorecardSQL(q)
 	var card analytics.Scorecard
 	out, err := db.Query(qualify(delivered), "TabSeparated")
 	if err != nil {
@@ -148,7 +148,7 @@ func TestSQLOnCurrentClickHouse(t *testing.T) {
 		t.Fatalf("insert on current ClickHouse: %v", err)
 	}
 	// Times as UTC text, so that they parse whatever the engine's time zone.
-	out, err = db.Query(qualify(restoreSQL(restorePartition))+" SETTINGS session_timezone = 'UTC'", "TabSeparated")
+	out, err = db.Query(qualify(restoreSQL(restorePartition, analytics.DefaultRetention))+" SETTINGS session_timezone = 'UTC'", "TabSeparated")
 	if err != nil {
 		t.Fatalf("restore query on current ClickHouse: %v", err)
 	}

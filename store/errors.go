@@ -19,7 +19,7 @@ import (
 var ErrNoDatabase = errors.New("no such database")
 
 // ErrSchemaMismatch is wrapped by the errors of calls that failed because
-// the shipments table is not the one this package writes and reads: the
+// the shipment facts table is not the one this package writes and reads: the
 // migrations have not been applied, or the database was migrated by another
 // version of shiplens. Those errors are also marked retry.Permanent.
 var ErrSchemaMismatch = errors.New("schema mismatch")
@@ -95,7 +95,7 @@ func conversionError(err error) bool {
 
 // failed returns err, the failure of what (a format and its args), as the
 // error of a call. Errors that retrying cannot fix are marked
-// retry.Permanent, and when the shipments table does not match factColumns
+// retry.Permanent, and when the shipment facts table does not match factColumns
 // the error says how, wrapping ErrSchemaMismatch or ErrNoDatabase.
 func (s *Store) failed(ctx context.Context, err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
@@ -108,13 +108,13 @@ func (s *Store) failed(ctx context.Context, err error, format string, args ...an
 	return retry.Permanent(fmt.Errorf("%s: %w", what, err))
 }
 
-// checkSchema compares the shipments table with factColumns. It returns an
+// checkSchema compares the shipment facts table with factColumns. It returns an
 // error wrapping ErrSchemaMismatch or ErrNoDatabase that says what differs,
 // or nil when the table matches or cannot be read.
 func (s *Store) checkSchema(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	rows, err := s.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = "+quote(s.cfg.Database)+" AND table = 'shipments'")
+	rows, err := s.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = "+quote(s.cfg.Database)+" AND table = '"+factsTable+"'")
 	if err != nil {
 		var ex *proto.Exception
 		if errors.As(err, &ex) && ex.Code == codeUnknownDatabase {
@@ -138,11 +138,11 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	if diff == "" {
 		return nil
 	}
-	return fmt.Errorf("%w: table %s.shipments %s; its schema version differs from this build's: apply the migrations (migrate), or run the shiplens version that migrated it",
-		ErrSchemaMismatch, s.cfg.Database, diff)
+	return fmt.Errorf("%w: table %s.%s %s; its schema version differs from this build's: apply the migrations (migrate), or run the shiplens version that migrated it",
+		ErrSchemaMismatch, s.cfg.Database, factsTable, diff)
 }
 
-// schemaDiff says how a shipments table with the columns have (name to
+// schemaDiff says how a shipment facts table with the columns have (name to
 // type) differs from factColumns, or returns "" when it has them all.
 // Columns factColumns does not know are left alone: inserts fill them with
 // their defaults.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/internal/retry"
 )
@@ -16,7 +18,7 @@ type Fact = analytics.Fact
 
 // WriteFacts inserts facts as one batch. Writing the same facts again is
 // harmless: readers keep one row per (tracking_number, version). Errors that
-// retrying cannot fix, such as a shipments table that does not match
+// retrying cannot fix, such as a facts table that does not match
 // factColumns, are marked retry.Permanent.
 func (s *Store) WriteFacts(ctx context.Context, facts []Fact) error {
 	if len(facts) == 0 {
@@ -29,16 +31,16 @@ func (s *Store) WriteFacts(ctx context.Context, facts []Fact) error {
 	}
 	batch, err := s.conn.PrepareBatch(ctx, insertFacts)
 	if err != nil {
-		return s.failed(ctx, err, "cannot prepare insert into shipments")
+		return s.failed(ctx, err, "cannot prepare insert into "+factsTable)
 	}
 	defer batch.Close()
 	for i, col := range cols {
 		if err := batch.Column(i).Append(col); err != nil {
-			return s.failed(ctx, err, "cannot fill column %s of shipments batch", factColumns[i].name)
+			return s.failed(ctx, err, "cannot fill column %s of the facts batch", factColumns[i].name)
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return s.failed(ctx, err, "cannot insert %d rows into shipments", len(facts))
+		return s.failed(ctx, err, "cannot insert %d rows into %s", len(facts), factsTable)
 	}
 	return nil
 }
@@ -57,9 +59,8 @@ func latestColumns(cols ...string) string {
 	return b.String()
 }
 
-// restoreSQL selects the latest state of a partition's shipments: the
-// restoredColumns, in their order.
-func restoreSQL(partition int) string {
+// restoredSelect is the SELECT list of restoredColumns, per tracking number.
+func restoredSelect() string {
 	sel := make([]string, len(restoredColumns))
 	for i, c := range restoredColumns {
 		switch c.name {
@@ -71,18 +72,93 @@ func restoreSQL(partition int) string {
 			sel[i] = latestColumns(c.name)
 		}
 	}
-	return "SELECT " + strings.Join(sel, ", ") +
-		" FROM shipments WHERE partition = " + strconv.Itoa(partition) + " GROUP BY tracking_number"
+	return strings.Join(sel, ", ")
 }
 
-// Restore calls fn with the latest stored state of every shipment last
-// written from Kafka partition partition. A shipments table that does not
-// match what this package writes gives an error marked retry.Permanent that
-// wraps ErrSchemaMismatch.
-func (s *Store) Restore(ctx context.Context, partition int, fn func(trackingNumber string, st analytics.Shipment)) error {
-	rows, err := s.conn.Query(ctx, restoreSQL(partition))
+// seconds returns d as whole seconds for SQL.
+func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
+// keepSQL is analytics.Retention.Keep over the expressions closed and
+// lastAt, with w the partition's watermark (an expression).
+func keepSQL(r analytics.Retention, w, closed, lastAt string) string {
+	last := "toInt64(toUInt32(" + lastAt + "))"
+	open := "1"
+	if r.Lost > 0 {
+		open = last + " >= " + w + " - " + seconds(r.Lost)
+	}
+	return "if(" + closed + " = 1, " + last + " >= " + w + " - " + seconds(r.Closed) + ", " + open + ")"
+}
+
+// restoreSQL selects the latest state of the shipments of a partition that
+// retention r keeps at the partition's watermark (its latest last_at): the
+// restoredColumns, in their order. The inner query picks the candidates
+// from every version's last_at and closed, two narrow columns; only theirs
+// are grouped, so that the cost follows what is kept, not the history. A
+// version that is kept but not the latest can make a candidate whose latest
+// version is not kept: HAVING drops it.
+func restoreSQL(partition int, r analytics.Retention) string {
+	p := strconv.Itoa(partition)
+	w := "(SELECT toInt64(toUInt32(max(last_at))) FROM " + factsTable + " WHERE partition = " + p + ")"
+	names := make([]string, len(restoredColumns))
+	for i, c := range restoredColumns {
+		names[i] = c.name
+		if c.name == "version" {
+			names[i] = "last_version"
+		}
+	}
+	return "SELECT " + strings.Join(names, ", ") + " FROM (SELECT " + restoredSelect() + ", argMax(closed, version) AS latest_closed FROM " + factsTable +
+		" WHERE partition = " + p + " AND tracking_number IN (SELECT tracking_number FROM " + factsTable +
+		" WHERE partition = " + p + " AND " + keepSQL(r, w, "closed", "last_at") + ")" +
+		" GROUP BY tracking_number) WHERE " + keepSQL(r, w, "latest_closed", "last_at")
+}
+
+// lookupSQL selects the latest state of the given shipments of a partition.
+func lookupSQL(partition int, trackingNumbers []string) string {
+	q := make([]string, len(trackingNumbers))
+	for i, tn := range trackingNumbers {
+		q[i] = quote(tn)
+	}
+	return "SELECT " + restoredSelect() + " FROM " + factsTable + " WHERE partition = " + strconv.Itoa(partition) +
+		" AND tracking_number IN (" + strings.Join(q, ", ") + ") GROUP BY tracking_number"
+}
+
+// lookupChunk bounds the tracking numbers of one lookup query. A lookup of
+// random tracking numbers reads most granules of the partition whatever
+// their number, so fewer, larger queries are cheaper; the query text
+// (about 20 bytes a number) is allowed lookupQuerySize instead of
+// ClickHouse's default max_query_size of 256 KiB.
+const (
+	lookupChunk     = 50000
+	lookupQuerySize = 8 << 20
+)
+
+// Restore calls fn with the latest stored state of every shipment written
+// from Kafka partition partition that retention r keeps at the partition's
+// watermark: the shipments its owner holds in memory. A shipment facts table
+// that does not match what this package writes gives an error marked
+// retry.Permanent that wraps ErrSchemaMismatch.
+func (s *Store) Restore(ctx context.Context, partition int, r analytics.Retention, fn func(trackingNumber string, st analytics.Shipment)) error {
+	return s.readStates(ctx, restoreSQL(partition, r), fmt.Sprintf("state of partition %d", partition), fn)
+}
+
+// Lookup calls fn with the latest stored state of each of trackingNumbers
+// that partition's facts hold; the others have none.
+func (s *Store) Lookup(ctx context.Context, partition int, trackingNumbers []string, fn func(trackingNumber string, st analytics.Shipment)) error {
+	for len(trackingNumbers) > 0 {
+		n := min(len(trackingNumbers), lookupChunk)
+		qctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": lookupQuerySize}))
+		if err := s.readStates(qctx, lookupSQL(partition, trackingNumbers[:n]), fmt.Sprintf("%d shipments of partition %d", n, partition), fn); err != nil {
+			return err
+		}
+		trackingNumbers = trackingNumbers[n:]
+	}
+	return nil
+}
+
+func (s *Store) readStates(ctx context.Context, query, what string, fn func(trackingNumber string, st analytics.Shipment)) error {
+	rows, err := s.conn.Query(ctx, query)
 	if err != nil {
-		return s.failed(ctx, err, "cannot read state of partition %d", partition)
+		return s.failed(ctx, err, "cannot read %s", what)
 	}
 	defer rows.Close()
 	dest := make([]any, len(restoredColumns))
@@ -92,7 +168,7 @@ func (s *Store) Restore(ctx context.Context, partition int, fn func(trackingNumb
 	}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return s.failed(ctx, err, "cannot read state of partition %d", partition)
+			return s.failed(ctx, err, "cannot read %s", what)
 		}
 		var r restoring
 		for _, set := range sets {
@@ -101,12 +177,12 @@ func (s *Store) Restore(ctx context.Context, partition int, fn func(trackingNumb
 		st, err := r.shipment()
 		if err != nil {
 			// A value this build cannot read will not change on retry.
-			return retry.Permanent(fmt.Errorf("cannot restore shipment %s of partition %d: %w", r.trackingNumber, partition, err))
+			return retry.Permanent(fmt.Errorf("cannot restore shipment %s (%s): %w", r.trackingNumber, what, err))
 		}
 		fn(r.trackingNumber, st)
 	}
 	if err := rows.Err(); err != nil {
-		return s.failed(ctx, err, "cannot read state of partition %d", partition)
+		return s.failed(ctx, err, "cannot read %s", what)
 	}
 	return nil
 }

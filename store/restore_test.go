@@ -234,7 +234,7 @@ func TestRestore(t *testing.T) {
 	}
 
 	got := map[string]analytics.Shipment{}
-	if err := s.Restore(ctx, restorePartition, func(tn string, st analytics.Shipment) { got[tn] = st }); err != nil {
+	if err := s.Restore(ctx, restorePartition, analytics.DefaultRetention, func(tn string, st analytics.Shipment) { got[tn] = st }); err != nil {
 		t.Fatal(err)
 	}
 	checkRestored(t, got, want)

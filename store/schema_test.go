@@ -158,7 +158,7 @@ func TestSchemaMismatch(t *testing.T) {
 					t.Errorf("%s: error %q does not say %q and how to fix it", call, err, want)
 				}
 			}
-			check("Restore", want.restore, s.Restore(ctx, 3, func(string, analytics.Shipment) {}))
+			check("Restore", want.restore, s.Restore(ctx, 3, analytics.DefaultRetention, func(string, analytics.Shipment) {}))
 			check("WriteFacts", want.write, s.WriteFacts(ctx, facts))
 			_, err = s.Scorecard(ctx, ScorecardQuery{From: day0, To: day0.AddDate(0, 0, 10)})
 			check("Scorecard", want.scorecard, err)
@@ -192,7 +192,7 @@ func TestDroppedDatabase(t *testing.T) {
 	if err := s.Conn().Exec(ctx, "DROP DATABASE "+s.cfg.Database); err != nil {
 		t.Fatal(err)
 	}
-	err := s.Restore(ctx, 3, func(string, analytics.Shipment) {})
+	err := s.Restore(ctx, 3, analytics.DefaultRetention, func(string, analytics.Shipment) {})
 	t.Logf("Restore: %v", err)
 	if !retry.IsPermanent(err) || !errors.Is(err, ErrNoDatabase) || !strings.Contains(err.Error(), s.cfg.Database) {
 		t.Fatalf("Restore: %v, want a permanent ErrNoDatabase naming the database", err)
@@ -275,7 +275,7 @@ func TestNetworkErrorsRetryable(t *testing.T) {
 			t.Errorf("%s with the server gone: %v, want a retryable error", call, err)
 		}
 	}
-	check("Restore", s.Restore(ctx, 3, func(string, analytics.Shipment) {}))
+	check("Restore", s.Restore(ctx, 3, analytics.DefaultRetention, func(string, analytics.Shipment) {}))
 	check("WriteFacts", s.WriteFacts(ctx, sampleFacts()))
 	_, err = s.Scorecard(ctx, ScorecardQuery{From: day0, To: day0})
 	check("Scorecard", err)

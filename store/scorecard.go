@@ -11,11 +11,14 @@ import (
 	"github.com/shiplens/shiplens/analytics"
 )
 
-// ScorecardQuery selects the shipments of a carrier scorecard.
+// ScorecardQuery selects the shipments of a carrier scorecard, and of the
+// dashboard series (series.go).
 type ScorecardQuery struct {
 	From, To time.Time // inclusive UTC days of delivery (and of first exception)
 	Carrier  string    // optional filter
 	Lane     string    // optional filter, e.g. "CN-US"
+	Service  string    // optional filter
+	Merchant string    // optional filter
 }
 
 // Validate reports a query that cannot be answered.
@@ -29,11 +32,19 @@ func (q ScorecardQuery) Validate() error {
 	return nil
 }
 
-// latestShipments is the newest version of every shipment, with the columns
-// the scorecard needs.
-var latestShipments = "SELECT tracking_number, " + latestColumns("carrier", "lane", "delivered", "delivered_day",
-	"transit_bucket", "customs_done", "customs_bucket", "has_promise", "on_time", "has_exception", "exception_day") +
-	" FROM shipments GROUP BY tracking_number"
+// where returns the WHERE condition of q over the daily aggregates. Values
+// are inlined as literals so the same text runs through clickhouse-go and
+// through libchdb in the tests. carrier != ” leaves out the position rows.
+func (q ScorecardQuery) where() string {
+	w := fmt.Sprintf("day >= toDate('%s') AND day <= toDate('%s') AND carrier != ''",
+		q.From.UTC().Format(time.DateOnly), q.To.UTC().Format(time.DateOnly))
+	for _, f := range [...]struct{ col, v string }{{"carrier", q.Carrier}, {"lane", q.Lane}, {"service", q.Service}, {"merchant", q.Merchant}} {
+		if f.v != "" {
+			w += " AND " + f.col + " = " + quote(f.v)
+		}
+	}
+	return w
+}
 
 // quote returns s as a ClickHouse string literal.
 func quote(s string) string {
@@ -41,29 +52,27 @@ func quote(s string) string {
 	return "'" + r.Replace(s) + "'"
 }
 
-// scorecardSQL returns the two queries of a scorecard: delivered shipments by
-// sketch bucket, and exceptions. Values are inlined as literals so the same
-// text runs through clickhouse-go and through libchdb in the tests.
-func scorecardSQL(q ScorecardQuery) (delivered, exceptions string) {
-	from, to := q.From.UTC().Format(time.DateOnly), q.To.UTC().Format(time.DateOnly)
-	filter := ""
-	if q.Carrier != "" {
-		filter += " AND carrier = " + quote(q.Carrier)
-	}
-	if q.Lane != "" {
-		filter += " AND lane = " + quote(q.Lane)
-	}
-	delivered = fmt.Sprintf(`SELECT carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time, count() AS n
-FROM (%s)
-WHERE delivered = 1 AND delivered_day >= toDate('%s') AND delivered_day <= toDate('%s')%s
-GROUP BY carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time
-ORDER BY carrier, lane, transit_bucket, customs_done, customs_bucket, has_promise, on_time`, latestShipments, from, to, filter)
-	exceptions = fmt.Sprintf(`SELECT carrier, lane, count() AS n
-FROM (%s)
-WHERE has_exception = 1 AND exception_day >= toDate('%s') AND exception_day <= toDate('%s')%s
+// scorecardSQL returns the three queries of a scorecard over the daily
+// aggregates: the counts, and the transit and customs sketch buckets, per
+// carrier and lane. Each reads the rows of the selected days only.
+func scorecardSQL(q ScorecardQuery) (counts, transit, customs string) {
+	w := q.where()
+	counts = `SELECT carrier, lane, sum(delivered), sum(with_promise), sum(on_time), sum(exceptions)
+FROM ` + daysTable + `
+WHERE ` + w + `
 GROUP BY carrier, lane
-ORDER BY carrier, lane`, latestShipments, from, to, filter)
-	return delivered, exceptions
+HAVING sum(delivered) != 0 OR sum(exceptions) != 0
+ORDER BY carrier, lane`
+	sketch := func(m string) string {
+		return `SELECT carrier, lane, b, sum(c) AS n
+FROM ` + daysTable + `
+ARRAY JOIN ` + m + `.bucket AS b, ` + m + `.n AS c
+WHERE ` + w + `
+GROUP BY carrier, lane, b
+HAVING n != 0
+ORDER BY carrier, lane, b`
+	}
+	return counts, sketch("transitMap"), sketch("customsMap")
 }
 
 // Scorecard returns one row per carrier and lane, as DESIGN section 7 defines.
@@ -81,48 +90,61 @@ func (s *Store) ScorecardOf(ctx context.Context, q ScorecardQuery) (*analytics.S
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	delivered, exceptions := scorecardSQL(q)
+	counts, transit, customs := scorecardSQL(q)
 	var card analytics.Scorecard
-	rows, err := s.conn.Query(ctx, delivered)
-	if err != nil {
-		return nil, s.failed(ctx, err, "cannot query delivered shipments")
-	}
-	for rows.Next() {
+	err := s.each(ctx, counts, "delivered shipments", func(scan func(...any) error) error {
 		var (
-			k                            analytics.ScoreKey
-			tb, cb                       int16
-			customsDone, promise, onTime uint8
-			n                            uint64
+			k                  analytics.ScoreKey
+			d, p, o, exception int64
 		)
-		if err := rows.Scan(&k.Carrier, &k.Lane, &tb, &customsDone, &cb, &promise, &onTime, &n); err != nil {
-			rows.Close()
-			return nil, s.failed(ctx, err, "cannot read delivered shipments")
+		if err := scan(&k.Carrier, &k.Lane, &d, &p, &o, &exception); err != nil {
+			return err
 		}
-		card.AddDelivered(k, int64(n), tb, customsDone == 1, cb, promise == 1, onTime == 1)
+		card.AddCounts(k, d, p, o, exception)
+		return nil
+	})
+	for _, sk := range [...]struct {
+		sql, what string
+		add       func(analytics.ScoreKey, int16, int64)
+	}{{transit, "transit times", card.AddTransit}, {customs, "customs dwell times", card.AddCustoms}} {
+		if err != nil {
+			break
+		}
+		err = s.each(ctx, sk.sql, sk.what, func(scan func(...any) error) error {
+			var (
+				k analytics.ScoreKey
+				b int16
+				n int64
+			)
+			if err := scan(&k.Carrier, &k.Lane, &b, &n); err != nil {
+				return err
+			}
+			sk.add(k, b, n)
+			return nil
+		})
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, s.failed(ctx, err, "cannot read delivered shipments")
-	}
-	rows, err = s.conn.Query(ctx, exceptions)
 	if err != nil {
-		return nil, s.failed(ctx, err, "cannot query exceptions")
+		return nil, err
+	}
+	return &card, nil
+}
+
+// each runs query and calls fn for every row, with the row's Scan.
+func (s *Store) each(ctx context.Context, query, what string, fn func(scan func(...any) error) error) error {
+	rows, err := s.conn.Query(ctx, query)
+	if err != nil {
+		return s.failed(ctx, err, "cannot query %s", what)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			k analytics.ScoreKey
-			n uint64
-		)
-		if err := rows.Scan(&k.Carrier, &k.Lane, &n); err != nil {
-			return nil, s.failed(ctx, err, "cannot read exceptions")
+		if err := fn(rows.Scan); err != nil {
+			return s.failed(ctx, err, "cannot read %s", what)
 		}
-		card.AddExceptions(k, int64(n))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.failed(ctx, err, "cannot read exceptions")
+		return s.failed(ctx, err, "cannot read %s", what)
 	}
-	return &card, nil
+	return nil
 }
 
 // OpenShipments returns the tracking numbers of carrier that are neither
@@ -131,7 +153,7 @@ func (s *Store) ScorecardOf(ctx context.Context, q ScorecardQuery) (*analytics.S
 func (s *Store) OpenShipments(ctx context.Context, carrier string, since time.Time) ([]string, error) {
 	q := "SELECT tracking_number FROM (SELECT tracking_number, " +
 		latestColumns("carrier", "delivered", "status", "last_at") +
-		" FROM shipments GROUP BY tracking_number) WHERE carrier = " + quote(carrier) +
+		" FROM " + factsTable + " GROUP BY tracking_number) WHERE carrier = " + quote(carrier) +
 		" AND delivered = 0 AND status != 'returned' AND last_at >= toDateTime(" + strconv.FormatInt(since.Unix(), 10) + ")" +
 		" ORDER BY tracking_number"
 	rows, err := s.conn.Query(ctx, q)
