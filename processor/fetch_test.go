@@ -165,7 +165,14 @@ func payload(msgs []kafka.Message) (n int) {
 type memSink struct{}
 
 func (memSink) WriteFacts(context.Context, []processor.Fact) error { return nil }
-func (memSink) Restore(context.Context, int, func(string, analytics.Shipment)) error {
+func (memSink) WriteDays(context.Context, *analytics.Days, []analytics.Advance, bool) error {
+	return nil
+}
+func (memSink) Position(context.Context, int) (int64, error) { return 0, nil }
+func (memSink) Restore(context.Context, int, analytics.Retention, func(string, analytics.Shipment)) error {
+	return nil
+}
+func (memSink) Lookup(context.Context, int, []string, func(string, analytics.Shipment)) error {
 	return nil
 }
 

@@ -17,12 +17,12 @@ import (
 	"github.com/shiplens/shiplens/store"
 )
 
-// TestRestoreSchemaMismatchStops gives the processor a shipments table that
+// TestRestoreSchemaMismatchStops gives the processor a shipment facts table that
 // lacks a column it restores. Retrying cannot fix that, so Run must return a
 // permanent error naming the column, instead of retrying forever.
 func TestRestoreSchemaMismatchStops(t *testing.T) {
 	p := newPipeline(t, 2)
-	if err := p.store.Conn().Exec(context.Background(), "ALTER TABLE shipments DROP COLUMN merchant"); err != nil {
+	if err := p.store.Conn().Exec(context.Background(), "ALTER TABLE shipment_facts DROP COLUMN merchant"); err != nil {
 		t.Fatal(err)
 	}
 	p.publish([]kafka.Message{{Key: []byte("LX1CN"), Value: []byte(`{"event_id":"e1","tracking_number":"LX1CN","carrier":"chinapost","status":"in_transit","occurred_at":"2026-11-20T10:00:00Z"}`)}})
