@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"slices"
 	"time"
 
 	"github.com/shiplens/shiplens/schemas"
@@ -57,14 +58,17 @@ func (p *Partition) Has(trackingNumber string) bool { return p.shipments[trackin
 // Restore puts a stored state in memory, replacing any other. Its
 // contribution is taken to be in the aggregates already.
 func (p *Partition) Restore(trackingNumber string, st Shipment) {
+	p.watermark = max(p.watermark, st.LastAt)
 	if old := p.shipments[trackingNumber]; old != nil && old.pend != 0 {
 		// Replace the state but keep the pending change pointing at it.
+		if old.miss {
+			p.misses--
+		}
 		old.Shipment, old.miss = st, false
 		p.pending[old.pend-1].from = st.Contribution()
 		return
 	}
 	p.shipments[trackingNumber] = &tracked{Shipment: st}
-	p.watermark = max(p.watermark, st.LastAt)
 }
 
 // Apply folds e into the shipment e.TrackingNumber and reports whether its
@@ -158,6 +162,9 @@ func (p *Partition) Pending(partition int) ([]Fact, *Days) {
 	for i := range p.pending {
 		c := &p.pending[i]
 		facts[i] = Fact{TrackingNumber: c.trackingNumber, Partition: partition, State: c.t.Shipment}
+		if len(c.t.EarlyOut) > 0 { // Apply filters it in place
+			facts[i].State.EarlyOut = slices.Clone(c.t.EarlyOut)
+		}
 		to := c.t.Contribution()
 		days.Change(&c.from, &to)
 	}

@@ -236,7 +236,7 @@ func (s *Shipment) Closed() bool {
 // storage meets the events that arrived for it while it was not in memory.
 // Version becomes greater than both versions when s changes.
 func (s *Shipment) Merge(o *Shipment) bool {
-	prev, prevOut := s.figures, append([]uint32(nil), s.EarlyOut...)
+	prev, prevOut := s.figures, slices.Sorted(slices.Values(s.EarlyOut))
 	if o.IDAt != never && before(o.IDAt, o.IDKey, s.IDAt, s.IDKey) {
 		s.IDAt, s.IDKey = o.IDAt, o.IDKey
 		s.carrier, s.service, s.merchant = o.carrier, o.service, o.merchant
