@@ -126,9 +126,11 @@ func lookupSQL(partition int, trackingNumbers []string) string {
 // random tracking numbers reads most granules of the partition whatever
 // their number, so fewer, larger queries are cheaper; the query text
 // (about 20 bytes a number) is allowed lookupQuerySize instead of
-// ClickHouse's default max_query_size of 256 KiB.
+// ClickHouse's default max_query_size of 256 KiB. ClickHouse 18.16 also
+// refuses a query of more than 50000 syntax-tree nodes (max_ast_elements):
+// each number is one, and the select list about 150.
 const (
-	lookupChunk     = 50000
+	lookupChunk     = 20000
 	lookupQuerySize = 8 << 20
 )
 

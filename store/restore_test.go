@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -238,4 +239,151 @@ func TestRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRestored(t, got, want)
+}
+
+// label is what the first event of a shipment says about it.
+type label struct{ carrier, service, merchant, lane string }
+
+// event builds an event of shipment tn with l's labels.
+func (l label) event(tn, id string, st schemas.Status, t time.Time) schemas.Event {
+	e := schemas.Event{EventID: id, TrackingNumber: tn, Carrier: l.carrier, Service: l.service, Merchant: l.merchant, Status: st, OccurredAt: t}
+	if l.lane != "" {
+		e.OriginCountry, e.DestinationCountry = l.lane[:2], l.lane[3:]
+	}
+	return e
+}
+
+// versions folds events, in order, into the states of their shipments, as
+// written from Kafka partition partition: every version, and the last state
+// of each shipment.
+func versions(partition int, events []schemas.Event) ([]Fact, map[string]analytics.Shipment) {
+	var facts []Fact
+	final := map[string]analytics.Shipment{}
+	for i := range events {
+		e := &events[i]
+		st := final[e.TrackingNumber]
+		if st.Apply(e) {
+			st.EarlyOut = slices.Clone(st.EarlyOut) // Apply reuses the slice
+			facts = append(facts, analytics.Fact{TrackingNumber: e.TrackingNumber, Partition: partition, State: st})
+		}
+		final[e.TrackingNumber] = st
+	}
+	return facts, final
+}
+
+// retentionPartition holds the shipments of retentionSet.
+const retentionPartition = 9
+
+// retentionSet is shipments of retentionPartition around the edges of
+// analytics.DefaultRetention (closed: 30 days, open: 90 days after the last
+// event) at the partition's watermark, day 100 (LATEST's last event), and
+// one shipment of another partition whose later events must not move that
+// watermark. It returns every version, the final states, and the tracking
+// numbers a restore keeps, worked out by hand from the events' days.
+func retentionSet() (facts []Fact, final map[string]analytics.Shipment, kept []string) {
+	l := label{"dhl", "express", "acme", "CN-US"}
+	d := func(n int) time.Time { return day0.AddDate(0, 0, n) }
+	events := []schemas.Event{
+		// open, last event day 100: the watermark; kept
+		l.event("LATEST", "l1", schemas.PickedUp, d(99)), l.event("LATEST", "l2", schemas.InTransit, d(100)),
+		// delivered day 10, 90 days before the watermark: evicted
+		l.event("CLOSED_OLD", "c1", schemas.PickedUp, d(5)), l.event("CLOSED_OLD", "c2", schemas.Delivered, d(10)),
+		// delivered exactly 30 days before: kept
+		l.event("CLOSED_EDGE", "e1", schemas.PickedUp, d(60)), l.event("CLOSED_EDGE", "e2", schemas.Delivered, d(70)),
+		// delivered 30 days and 1 s before: evicted
+		l.event("CLOSED_PAST_EDGE", "f1", schemas.PickedUp, d(60)), l.event("CLOSED_PAST_EDGE", "f2", schemas.Delivered, d(70).Add(-time.Second)),
+		// returned 50 days before: closed, evicted
+		l.event("RETURNED_OLD", "r1", schemas.PickedUp, d(1)), l.event("RETURNED_OLD", "r2", schemas.Returned, d(50)),
+		// returned 20 days before: kept
+		l.event("RETURNED_RECENT", "q1", schemas.PickedUp, d(60)), l.event("RETURNED_RECENT", "q2", schemas.Returned, d(80)),
+		// open, last event 80 days before: kept
+		l.event("OPEN_RECENT", "o1", schemas.PickedUp, d(15)), l.event("OPEN_RECENT", "o2", schemas.InTransit, d(20)),
+		// open, last event exactly 90 days before: kept
+		l.event("OPEN_EDGE", "g1", schemas.PickedUp, d(10)),
+		// open, last event 95 days before: evicted
+		l.event("OPEN_LOST", "x1", schemas.PickedUp, d(1)), l.event("OPEN_LOST", "x2", schemas.InTransit, d(5)),
+		// open until a late delivered event (day 12) closed it; its last
+		// event stays day 15, 85 days before: the older, open version is
+		// kept by the open retention, the latest is not by the closed one
+		l.event("CLOSED_LATE", "y1", schemas.PickedUp, d(15)), l.event("CLOSED_LATE", "y2", schemas.Delivered, d(12)),
+		// returned on day 40 (closed, older version evicted), moving again on day 60: kept
+		l.event("RETURNED_MOVING", "m1", schemas.PickedUp, d(30)), l.event("RETURNED_MOVING", "m2", schemas.Returned, d(40)),
+		l.event("RETURNED_MOVING", "m3", schemas.InTransit, d(60)),
+	}
+	facts, final = versions(retentionPartition, events)
+	other, otherFinal := versions(3, []schemas.Event{l.event("OTHERPART", "z1", schemas.InTransit, d(200))})
+	facts = append(facts, other...)
+	final["OTHERPART"] = otherFinal["OTHERPART"]
+	slices.Reverse(facts)
+	return facts, final, []string{"CLOSED_EDGE", "LATEST", "OPEN_EDGE", "OPEN_RECENT", "RETURNED_MOVING", "RETURNED_RECENT"}
+}
+
+// TestRestoreRetention checks that Restore reads back exactly the shipments
+// the retention keeps at the partition's watermark, in their latest state,
+// and that Lookup finds the others by tracking number.
+func TestRestoreRetention(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	facts, final, kept := retentionSet()
+	if err := s.WriteFacts(ctx, facts); err != nil {
+		t.Fatal(err)
+	}
+	restore := func(r analytics.Retention) map[string]analytics.Shipment {
+		t.Helper()
+		got := map[string]analytics.Shipment{}
+		err := s.Restore(ctx, retentionPartition, r, func(tn string, st analytics.Shipment) {
+			if _, dup := got[tn]; dup {
+				t.Errorf("%s restored twice", tn)
+			}
+			got[tn] = st
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	check := func(what string, got map[string]analytics.Shipment, want []string) {
+		t.Helper()
+		if names := slices.Sorted(maps.Keys(got)); !slices.Equal(names, want) {
+			t.Errorf("%s: got %v, want %v", what, names, want)
+		}
+		for tn, st := range got {
+			if d := diff(t, st, final[tn]); d != "" {
+				t.Errorf("%s: %s has %s", what, tn, d)
+			}
+		}
+	}
+	check("default retention", restore(analytics.DefaultRetention), kept)
+	// Open shipments kept forever: OPEN_LOST too, CLOSED_LATE still not.
+	forever := append(slices.Clone(kept), "OPEN_LOST")
+	slices.Sort(forever)
+	check("closed retention only", restore(analytics.Retention{Closed: 30 * 24 * time.Hour}), forever)
+
+	lookup := func(tns []string) map[string]analytics.Shipment {
+		t.Helper()
+		got := map[string]analytics.Shipment{}
+		err := s.Lookup(ctx, retentionPartition, tns, func(tn string, st analytics.Shipment) {
+			if _, dup := got[tn]; dup {
+				t.Errorf("%s looked up twice", tn)
+			}
+			got[tn] = st
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// Evicted and kept ones are found; unknown ones and those of another
+	// partition are not.
+	check("lookup", lookup([]string{"CLOSED_OLD", "CLOSED_LATE", "UNKNOWN", "LATEST", "OTHERPART", "it's"}), []string{"CLOSED_LATE", "CLOSED_OLD", "LATEST"})
+	check("empty lookup", lookup(nil), nil)
+
+	// More numbers than one query takes: found ones at the start of each chunk
+	// and at the very end.
+	many := make([]string, 2*lookupChunk+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("UNKNOWN%07d", i)
+	}
+	many[0], many[lookupChunk], many[2*lookupChunk] = "CLOSED_OLD", "OPEN_LOST", "CLOSED_PAST_EDGE"
+	check("chunked lookup", lookup(many), []string{"CLOSED_OLD", "CLOSED_PAST_EDGE", "OPEN_LOST"})
 }

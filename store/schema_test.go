@@ -33,13 +33,13 @@ func wantColumns() string {
 	return b.String()
 }
 
-// describe returns the name and type of each column of shipments in
-// database name of current ClickHouse, one "name type" line each.
+// describe returns the name and type of each column of the shipment facts
+// table in database name of current ClickHouse, one "name type" line each.
 func describe(t *testing.T, db *chdb.DB, name string) string {
 	t.Helper()
-	out, err := db.Query("DESCRIBE TABLE "+name+".shipments", "TabSeparated")
+	out, err := db.Query("DESCRIBE TABLE "+name+"."+factsTable, "TabSeparated")
 	if err != nil {
-		t.Fatalf("describe shipments on current ClickHouse: %v", err)
+		t.Fatalf("describe %s on current ClickHouse: %v", factsTable, err)
 	}
 	var b strings.Builder
 	for _, line := range lines(out) {
@@ -49,13 +49,13 @@ func describe(t *testing.T, db *chdb.DB, name string) string {
 	return b.String()
 }
 
-// TestColumnsMatchMigration checks factColumns against the shipments table
-// that the migrations create on ClickHouse 18.16 (TestSQLOnCurrentClickHouse
-// does the same on current ClickHouse).
+// TestColumnsMatchMigration checks factColumns against the shipment facts
+// table that the migrations create, on ClickHouse 18.16 and on current
+// ClickHouse.
 func TestColumnsMatchMigration(t *testing.T) {
 	s := newStore(t)
 	ctx := context.Background()
-	rows, err := s.Conn().Query(ctx, "DESCRIBE TABLE shipments")
+	rows, err := s.Conn().Query(ctx, "DESCRIBE TABLE "+factsTable)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,13 +75,17 @@ func TestColumnsMatchMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := b.String(); got != wantColumns() {
-		t.Fatalf("the migrated shipments table has columns\n%s\nfactColumns are\n%s", got, wantColumns())
+		t.Fatalf("the migrated %s table has columns\n%s\nfactColumns are\n%s", factsTable, got, wantColumns())
+	}
+	db, name := migrateCurrent(t)
+	if got := describe(t, db, name); got != wantColumns() {
+		t.Fatalf("%s on current ClickHouse has columns\n%s\nfactColumns are\n%s", factsTable, got, wantColumns())
 	}
 }
 
-// shipmentsDDL returns the migration's CREATE TABLE shipments with old
+// migrationDDL returns the migrations' CREATE TABLE of table with old
 // replaced by new.
-func shipmentsDDL(t *testing.T, old, new string) string {
+func migrationDDL(t *testing.T, table, old, new string) string {
 	t.Helper()
 	migs, err := schemas.Migrations()
 	if err != nil {
@@ -89,30 +93,36 @@ func shipmentsDDL(t *testing.T, old, new string) string {
 	}
 	for _, m := range migs {
 		for _, stmt := range m.Statements {
-			if strings.Contains(stmt, "CREATE TABLE IF NOT EXISTS shipments") {
+			if strings.HasPrefix(stmt, "CREATE TABLE IF NOT EXISTS "+table+"\n") {
 				if !strings.Contains(stmt, old) {
-					t.Fatalf("the shipments DDL has no %q", old)
+					t.Fatalf("the %s DDL has no %q", table, old)
 				}
 				return strings.Replace(stmt, old, new, 1)
 			}
 		}
 	}
-	t.Fatal("no migration creates shipments")
+	t.Fatalf("no migration creates %s", table)
 	return ""
 }
 
-// TestSchemaMismatch runs every call against shipments tables that are not
-// the migration's, on ClickHouse 18.16: the calls that touch what differs
-// fail with a permanent error that says what differs, the others work.
+// factsDDL returns the migrations' CREATE TABLE of the shipment facts with
+// old replaced by new.
+func factsDDL(t *testing.T, old, new string) string { return migrationDDL(t, factsTable, old, new) }
+
+// TestSchemaMismatch runs every call against shipment facts tables that are
+// not the migration's, next to the migration's daily aggregates, on
+// ClickHouse 18.16: the calls that touch what differs fail with a permanent
+// error that says what differs, the others work. The scorecard reads only
+// the aggregates.
 func TestSchemaMismatch(t *testing.T) {
 	ctx := context.Background()
 	facts := sampleFacts()
-	type paths struct{ restore, write, scorecard, open string } // "" for success, else a part of the message
-	f := func(name, ddl string, row map[string]any, want paths) {
+	type paths struct{ restore, write, days, scorecard, open string } // "" for success, else a part of the message
+	f := func(name string, ddl []string, row map[string]any, want paths) {
 		t.Run(name, func(t *testing.T) {
 			conn, db := chtest.Conn(t)
-			if ddl != "" {
-				if err := conn.Exec(ctx, ddl); err != nil {
+			for _, stmt := range ddl {
+				if err := conn.Exec(ctx, stmt); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -122,7 +132,7 @@ func TestSchemaMismatch(t *testing.T) {
 				for _, k := range slices.Sorted(maps.Keys(row)) {
 					names, values = append(names, k), append(values, row[k])
 				}
-				b, err := conn.PrepareBatch(ctx, "INSERT INTO shipments ("+strings.Join(names, ", ")+")")
+				b, err := conn.PrepareBatch(ctx, "INSERT INTO "+factsTable+" ("+strings.Join(names, ", ")+")")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -159,29 +169,35 @@ func TestSchemaMismatch(t *testing.T) {
 				}
 			}
 			check("Restore", want.restore, s.Restore(ctx, 3, analytics.DefaultRetention, func(string, analytics.Shipment) {}))
+			check("Lookup", want.restore, s.Lookup(ctx, 3, []string{"A"}, func(string, analytics.Shipment) {}))
 			check("WriteFacts", want.write, s.WriteFacts(ctx, facts))
+			check("WriteDays", want.days, s.WriteDays(ctx, daysOf(facts), []analytics.Advance{{Partition: 3, From: 0, To: 1}}, false))
 			_, err = s.Scorecard(ctx, ScorecardQuery{From: day0, To: day0.AddDate(0, 0, 10)})
 			check("Scorecard", want.scorecard, err)
 			_, err = s.OpenShipments(ctx, "dhl", day0)
 			check("OpenShipments", want.open, err)
 		})
 	}
-	all := func(msg string) paths { return paths{msg, msg, msg, msg} }
+	days := migrationDDL(t, daysTable, "", "")
 	shipment := func(extra map[string]any) map[string]any {
 		row := map[string]any{"tracking_number": "A", "partition": uint16(3), "status": "delivered", "version": uint32(1)}
 		maps.Copy(row, extra)
 		return row
 	}
-	f("missing column", shipmentsDDL(t, "    carrier String,\n", ""), nil,
-		all(".shipments lacks column carrier String"))
-	f("missing restored column", shipmentsDDL(t, "    early_out Array(Int64),\n", ""), nil,
+	missing := "." + factsTable + " lacks column carrier String"
+	f("missing column", []string{factsDDL(t, "    carrier String,\n", ""), days}, nil,
+		paths{restore: missing, write: missing, open: missing})
+	f("missing restored column", []string{factsDDL(t, "    early_out Array(Int64),\n", ""), days}, nil,
 		paths{restore: "lacks column early_out Array(Int64)", write: "lacks column early_out Array(Int64)"})
-	f("wrong type", shipmentsDDL(t, "    last_key Int64,", "    last_key String,"), shipment(nil),
+	f("wrong type", []string{factsDDL(t, "    last_key Int64,", "    last_key String,"), days}, shipment(nil),
 		paths{restore: "has last_key String, want Int64", write: "has last_key String, want Int64"})
-	f("wrong array type", shipmentsDDL(t, "    early_out Array(Int64),", "    early_out Array(String),"), shipment(map[string]any{"early_out": []string{"x"}}),
+	f("wrong array type", []string{factsDDL(t, "    early_out Array(Int64),", "    early_out Array(String),"), days}, shipment(map[string]any{"early_out": []string{"x"}}),
 		paths{restore: "has early_out Array(String), want Array(Int64)", write: "has early_out Array(String), want Array(Int64)"})
-	f("no table", "", nil, all(".shipments does not exist"))
-	f("extra column", shipmentsDDL(t, "    updated_at DateTime\n", "    updated_at DateTime,\n    note String DEFAULT ''\n"), shipment(nil), paths{})
+	none := "." + factsTable + " does not exist"
+	f("no tables", nil, nil, paths{none, none, none, none, none})
+	// What an older shiplens migrated: 001's shipments table only.
+	f("only migration 001", []string{migrationDDL(t, "shipments", "", "")}, nil, paths{none, none, none, none, none})
+	f("extra column", []string{factsDDL(t, "    updated_at DateTime\n", "    updated_at DateTime,\n    note String DEFAULT ''\n"), days}, shipment(nil), paths{})
 }
 
 // TestDroppedDatabase: a database dropped under an open Store gives
@@ -200,6 +216,14 @@ func TestDroppedDatabase(t *testing.T) {
 	err = s.WriteFacts(ctx, sampleFacts())
 	if !retry.IsPermanent(err) || !errors.Is(err, ErrNoDatabase) {
 		t.Fatalf("WriteFacts: %v, want a permanent ErrNoDatabase", err)
+	}
+	err = s.WriteDays(ctx, daysOf(sampleFacts()), []analytics.Advance{{Partition: 3, From: 0, To: 1}}, false)
+	if !retry.IsPermanent(err) || !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("WriteDays: %v, want a permanent ErrNoDatabase", err)
+	}
+	_, err = s.Scorecard(ctx, ScorecardQuery{From: day0, To: day0})
+	if !retry.IsPermanent(err) || !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("Scorecard: %v, want a permanent ErrNoDatabase", err)
 	}
 }
 
@@ -276,7 +300,11 @@ func TestNetworkErrorsRetryable(t *testing.T) {
 		}
 	}
 	check("Restore", s.Restore(ctx, 3, analytics.DefaultRetention, func(string, analytics.Shipment) {}))
+	check("Lookup", s.Lookup(ctx, 3, []string{"A"}, func(string, analytics.Shipment) {}))
 	check("WriteFacts", s.WriteFacts(ctx, sampleFacts()))
+	adv := []analytics.Advance{{Partition: 3, From: 0, To: 1}}
+	check("WriteDays", s.WriteDays(ctx, daysOf(sampleFacts()), adv, false))
+	check("WriteDays retried", s.WriteDays(ctx, daysOf(sampleFacts()), adv, true))
 	_, err = s.Scorecard(ctx, ScorecardQuery{From: day0, To: day0})
 	check("Scorecard", err)
 }
