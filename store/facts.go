@@ -91,25 +91,25 @@ func keepSQL(r analytics.Retention, w, closed, lastAt string) string {
 
 // restoreSQL selects the latest state of the shipments of a partition that
 // retention r keeps at the partition's watermark (its latest last_at): the
-// restoredColumns, in their order. The inner query picks the candidates
-// from every version's last_at and closed, two narrow columns; only theirs
-// are grouped, so that the cost follows what is kept, not the history. A
+// restoredColumns, in their order. The innermost query picks the candidates
+// from every version's last_at and closed, two narrow columns; only their
+// rows are read in full, the latest version of each kept by LIMIT BY
+// (cheaper than argMax over 40 columns: ReplacingMergeTree leaves few
+// versions), so that the cost follows what is kept, not the history. A
 // version that is kept but not the latest can make a candidate whose latest
-// version is not kept: HAVING drops it.
+// version is not kept: the outer WHERE drops it.
 func restoreSQL(partition int, r analytics.Retention) string {
 	p := strconv.Itoa(partition)
 	w := "(SELECT toInt64(toUInt32(max(last_at))) FROM " + factsTable + " WHERE partition = " + p + ")"
 	names := make([]string, len(restoredColumns))
 	for i, c := range restoredColumns {
 		names[i] = c.name
-		if c.name == "version" {
-			names[i] = "last_version"
-		}
 	}
-	return "SELECT " + strings.Join(names, ", ") + " FROM (SELECT " + restoredSelect() + ", argMax(closed, version) AS latest_closed FROM " + factsTable +
+	cols := strings.Join(names, ", ")
+	return "SELECT " + cols + " FROM (SELECT " + cols + ", closed FROM " + factsTable +
 		" WHERE partition = " + p + " AND tracking_number IN (SELECT tracking_number FROM " + factsTable +
 		" WHERE partition = " + p + " AND " + keepSQL(r, w, "closed", "last_at") + ")" +
-		" GROUP BY tracking_number) WHERE " + keepSQL(r, w, "latest_closed", "last_at")
+		" ORDER BY tracking_number, version DESC LIMIT 1 BY tracking_number) WHERE " + keepSQL(r, w, "closed", "last_at")
 }
 
 // lookupSQL selects the latest state of the given shipments of a partition.
