@@ -1,11 +1,19 @@
-// Package processor turns the canonical event stream into shipment facts. It
-// joins a Kafka consumer group on shiplens.events and runs one Owner per
-// assigned partition. An Owner restores its partition's shipment state from
-// the Sink before it reads a single event, folds events into that state (see
-// analytics.Shipment: duplicates and arrival order cannot change the result),
-// writes the shipments that changed in idempotent batches, sends rejected
-// records to the dead-letter topic, and only then commits the offsets. A crash
-// anywhere therefore means reprocessing, never loss or double counting.
+// Package processor turns the canonical event stream into shipment facts
+// and daily aggregates. It joins a Kafka consumer group on shiplens.events
+// and runs one owner per assigned partition. An owner restores its
+// partition's shipments in flight from the Sink before it reads a single
+// event, folds events into that state (see analytics.Shipment: duplicates
+// and arrival order cannot change the result), writes the changed shipments
+// and the change of the aggregates (analytics.Partition), sends rejected
+// records to the dead-letter topic, and only then commits the offsets. A
+// crash anywhere therefore means reprocessing, never loss or double
+// counting; package store explains why the aggregates stay exact.
+//
+// State is bounded by what is in flight: a closed shipment leaves memory
+// once the partition's watermark (the latest occurred_at seen) passes its
+// last event plus Config.Retention, and is not restored again. An event for
+// a shipment not in memory is looked up in the Sink before the next write
+// and merged with what is stored.
 //
 // The package must not know ClickHouse: storage comes in through Sink.
 package processor
