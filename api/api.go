@@ -70,8 +70,9 @@ func Handler(cfg Config) http.Handler {
 	return mux
 }
 
-// carriers serves GET /v1/carriers?from=DAY&to=DAY[&carrier=C][&lane=L]: the
-// scorecard rows as a JSON array, the same as `report carriers --format json`.
+// carriers serves GET /v1/carriers?from=DAY&to=DAY[&carrier=C][&lane=L]
+// [&service=S][&merchant=M]: the scorecard rows as a JSON array, the same as
+// `report carriers --format json` with the same filters.
 func carriers(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Scorecards == nil {
@@ -84,7 +85,7 @@ func carriers(cfg Config) http.Handler {
 			Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		q.Carrier, q.Lane = v.Get("carrier"), v.Get("lane")
+		q.Carrier, q.Lane, q.Service, q.Merchant = v.Get("carrier"), v.Get("lane"), v.Get("service"), v.Get("merchant")
 		rows, err := cfg.Scorecards.Scorecard(r.Context(), q)
 		if err != nil {
 			cfg.Log.Error("scorecard query failed", "err", err)

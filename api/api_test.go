@@ -82,10 +82,21 @@ func TestCarriers(t *testing.T) {
 	f("/v1/carriers?from=2026-01-01&to=yesterday", 400, `invalid to \"yesterday\"`)
 	f("/v1/carriers?from=2026-02-01&to=2026-01-01", 400, "is before")
 	f("/v1/carriers?from=2026-01-01&to=2026-01-31", 200, "[]")
-	f("/v1/carriers?from=2026-01-01&to=2026-01-31&carrier=ups&lane=CN-US", 200, "[]")
-	if sc.got.Carrier != "ups" || sc.got.Lane != "CN-US" || sc.got.From.Format(time.DateOnly) != "2026-01-01" || sc.got.To.Format(time.DateOnly) != "2026-01-31" {
-		t.Fatalf("query passed on: %+v", sc.got)
+	query := func(url string, want store.ScorecardQuery) {
+		t.Helper()
+		sc.got = store.ScorecardQuery{}
+		f(url, 200, "[]")
+		want.From, want.To = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+		if sc.got != want {
+			t.Fatalf("GET %s passed on %+v, want %+v", url, sc.got, want)
+		}
 	}
+	query("/v1/carriers?from=2026-01-01&to=2026-01-31", store.ScorecardQuery{})
+	query("/v1/carriers?from=2026-01-01&to=2026-01-31&carrier=ups&lane=CN-US", store.ScorecardQuery{Carrier: "ups", Lane: "CN-US"})
+	query("/v1/carriers?from=2026-01-01&to=2026-01-31&service=express", store.ScorecardQuery{Service: "express"})
+	query("/v1/carriers?from=2026-01-01&to=2026-01-31&merchant=Shop%20%27A%27", store.ScorecardQuery{Merchant: "Shop 'A'"})
+	query("/v1/carriers?merchant=m1&service=economy&lane=CN-BR&carrier=chinapost&to=2026-01-31&from=2026-01-01",
+		store.ScorecardQuery{Carrier: "chinapost", Lane: "CN-BR", Service: "economy", Merchant: "m1"})
 	sc.err = errors.New("connection refused")
 	f("/v1/carriers?from=2026-01-01&to=2026-01-31", 503, "cannot query ClickHouse")
 

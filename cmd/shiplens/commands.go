@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
@@ -21,25 +22,50 @@ import (
 )
 
 func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("generate", "generate --shipments N --seed S [--brokers B | --out FILE.jsonl]", stderr)
+	f := newFlags("generate", "generate --shipments N --seed S [--brokers B | --out FILE.jsonl | --to-clickhouse ADDR [--flush-events N]] [--partitions P] [--start DAY] [--span DURATION]", stderr)
 	shipments := f.Int("shipments", 20000, "number of shipments")
 	seed := f.Int64("seed", 1, "random seed; the same seed gives the same events")
 	brokers := f.String("brokers", "", "Kafka brokers host:port[,host:port]; events go to --topic")
 	out := f.String("out", "", "write JSON lines to this file instead (- for standard output)")
+	toCH := f.String("to-clickhouse", "", "instead, process the events in this process and write shipment facts and daily aggregates to this ClickHouse `ADDR` (host:port or clickhouse://...), without Kafka")
+	partitions := f.Int("partitions", kafkaadmin.DefaultPartitions, "Kafka partitions: of the topic when --brokers creates it, or the ones --to-clickhouse writes as (tracking numbers spread over them as the producer spreads them)")
+	flushEvents := f.Int("flush-events", defaultFlushEvents, "with --to-clickhouse, events between two writes to ClickHouse; a larger value writes fewer versions of each shipment's facts and holds more changes in memory")
+	defaults := gen.Config{}.WithDefaults()
+	start := f.String("start", defaults.Start.Format(time.DateOnly), "first order `DAY`, YYYY-MM-DD (UTC)")
+	span := f.durationFlag("span", defaults.Span, nil, "orders are spread over this `DURATION` from --start (36h, 30d)")
 	topic := f.String("topic", schemas.EventsTopic, "Kafka topic")
 	disorder := f.Float64("disorder", 0.05, "share of events that arrive late, out of order")
 	dups := f.Float64("duplicates", 0.02, "share of events sent twice")
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
-	if (*brokers == "") == (*out == "") {
-		return errUsage{"give exactly one of --brokers and --out"}
+	if err := oneDestination(f, "brokers", "out", "to-clickhouse"); err != nil {
+		return err
 	}
-	g, err := gen.New(gen.Config{Shipments: *shipments, Seed: *seed, DisorderRate: noneIfZero(*disorder), DuplicateRate: noneIfZero(*dups)})
+	if *partitions < 1 || *partitions > maxPartitions {
+		return errUsage{fmt.Sprintf("invalid --partitions %d: want 1 to %d", *partitions, maxPartitions)}
+	}
+	if *flushEvents < 1 {
+		return errUsage{fmt.Sprintf("invalid --flush-events %d: want at least 1", *flushEvents)}
+	}
+	first, err := time.Parse(time.DateOnly, *start)
+	if err != nil {
+		return errUsage{fmt.Sprintf("invalid --start %q: want YYYY-MM-DD", *start)}
+	}
+	g, err := gen.New(gen.Config{Shipments: *shipments, Seed: *seed, Start: first, Span: *span, DisorderRate: noneIfZero(*disorder), DuplicateRate: noneIfZero(*dups)})
 	if err != nil {
 		return errUsage{err.Error()}
 	}
-	if *out != "" {
+	switch {
+	case *toCH != "":
+		// Events ahead of the clock are rejected as the processor rejects
+		// them; a workload that runs into the future would load in part.
+		if end := first.Add(*span + gen.MaxJourney); end.After(time.Now().Add(schemas.MaxFutureSkew)) {
+			return errUsage{fmt.Sprintf("the workload's events run until %s, in the future, where they would be rejected: give an earlier --start or a shorter --span",
+				end.Format(time.DateOnly))}
+		}
+		return load(ctx, g, loadConfig{addr: *toCH, partitions: *partitions, flushEvents: *flushEvents}, stderr)
+	case *out != "":
 		bar := progress.New(stderr, "generating events", 0, "events")
 		if err := generateFile(ctx, g, *out, stdout, bar); err != nil {
 			return err
@@ -52,13 +78,51 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	bar := progress.New(stderr, "publishing events", 0, "events")
-	n, err := produce(ctx, g, bs, *topic, bar)
+	n, err := produce(ctx, g, bs, *topic, *partitions, bar)
 	if err != nil {
 		return err
 	}
 	bar.Finish()
 	fmt.Fprintf(stderr, "published %d events for %d shipments to %s\n", n, *shipments, *topic)
 	return nil
+}
+
+// maxPartitions is the most Kafka partitions generate accepts; the facts
+// store a partition as UInt16.
+const maxPartitions = 1 << 16
+
+// oneDestination checks that exactly one of the flags names is set, and
+// clears the others when the command line names one: a destination on the
+// command line wins over another from a SHIPLENS_* variable.
+func oneDestination(f *flags, names ...string) error {
+	onLine := f.onCommandLine()
+	pick := func(fromLine bool) []string {
+		var given []string
+		for _, n := range names {
+			if (onLine[n] || !fromLine) && f.Lookup(n).Value.String() != "" {
+				given = append(given, n)
+			}
+		}
+		return given
+	}
+	given := pick(true)
+	if len(given) == 0 {
+		given = pick(false)
+	} else {
+		for _, n := range names {
+			if !onLine[n] {
+				f.Set(n, "")
+			}
+		}
+	}
+	list := "--" + strings.Join(names, ", --")
+	switch len(given) {
+	case 1:
+		return nil
+	case 0:
+		return errUsage{fmt.Sprintf("give one of %s", list)}
+	}
+	return errUsage{fmt.Sprintf("--%s cannot be combined with --%s: give only one of %s", given[0], strings.Join(given[1:], " or --"), list)}
 }
 
 func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.Writer, bar *progress.Bar) error {
@@ -94,12 +158,13 @@ func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.
 	return nil
 }
 
-// produce publishes the generator's events and returns how many it sent.
-func produce(ctx context.Context, g *gen.Generator, brokers []string, topic string, bar *progress.Bar) (int64, error) {
+// produce publishes the generator's events and returns how many it sent. A
+// topic that does not exist is created with partitions partitions.
+func produce(ctx context.Context, g *gen.Generator, brokers []string, topic string, partitions int, bar *progress.Bar) (int64, error) {
 	if err := kafkaadmin.Ping(ctx, brokers); err != nil {
 		return 0, err
 	}
-	if err := kafkaadmin.EnsureTopics(ctx, brokers, kafkaadmin.DefaultPartitions, topic); err != nil {
+	if err := kafkaadmin.EnsureTopics(ctx, brokers, partitions, topic); err != nil {
 		return 0, err
 	}
 	p, err := ingest.NewProducer(ingest.ProducerConfig{Brokers: brokers, Topic: topic})
@@ -156,7 +221,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("process", "process --brokers B --clickhouse ADDR [--group G] [--topic T]", stderr)
+	f := newFlags("process", "process --brokers B --clickhouse ADDR [--group G] [--topic T] [--retention 30d] [--lost-after 90d]", stderr)
 	brokers := f.String("brokers", "127.0.0.1:9092", "Kafka brokers host:port[,host:port]")
 	addr := clickhouseFlag(f)
 	group := f.String("group", "shiplens-processor", "Kafka consumer group")
@@ -165,6 +230,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	flush := f.Duration("flush-interval", 500*time.Millisecond, "longest time a change waits before it is written to ClickHouse")
 	verbose := f.Bool("verbose", false, "log every partition assignment and release")
 	metricsAddr := f.String("metrics-listen", "", "serve GET /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9464")
+	retention := retentionFlags(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -189,7 +255,9 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := kafkaadmin.Ping(ctx, bs); err != nil {
 		return err
 	}
-	p, err := processor.New(processor.Config{Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Log: log}, db)
+	p, err := processor.New(processor.Config{
+		Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Retention: retention(), Log: log,
+	}, db)
 	if err != nil {
 		return errUsage{err.Error()}
 	}
@@ -211,17 +279,19 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "carriers" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(stdout, "Usage: shiplens report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] --format json|table")
+			fmt.Fprintln(stdout, "Usage: shiplens report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] [--service S] [--merchant M] --format json|table")
 			return errHelp
 		}
 		return errUsage{"want a report name: shiplens report carriers ..."}
 	}
-	f := newFlags("report carriers", "report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] --format json|table", stderr)
+	f := newFlags("report carriers", "report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] [--service S] [--merchant M] --format json|table", stderr)
 	addr := clickhouseFlag(f)
 	from := f.String("from", "", "first delivery day, YYYY-MM-DD (inclusive)")
 	to := f.String("to", "", "last delivery day, YYYY-MM-DD (inclusive)")
 	carrier := f.String("carrier", "", "only this carrier code")
 	lane := f.String("lane", "", "only this lane, e.g. CN-US")
+	service := f.String("service", "", "only this service (the carrier's product, e.g. express)")
+	merchant := f.String("merchant", "", "only this merchant")
 	format := f.String("format", "table", "json or table")
 	if err := f.parseNoArgs(args[1:]); err != nil {
 		return err
@@ -230,7 +300,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	q.Carrier, q.Lane = *carrier, *lane
+	q.Carrier, q.Lane, q.Service, q.Merchant = *carrier, *lane, *service, *merchant
 	if *format != "json" && *format != "table" {
 		return errUsage{fmt.Sprintf("unknown --format %q: want json or table", *format)}
 	}

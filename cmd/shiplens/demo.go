@@ -24,13 +24,14 @@ import (
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("demo", "demo [--shipments N] [--seed S] [--brokers B] [--clickhouse ADDR]", stderr)
+	f := newFlags("demo", "demo [--shipments N] [--seed S] [--brokers B] [--clickhouse ADDR] [--retention 30d] [--lost-after 90d]", stderr)
 	shipments := f.Int("shipments", 20000, "number of shipments to generate")
 	seed := f.Int64("seed", 1, "workload seed")
 	brokersFlag := f.String("brokers", "", "use these Kafka brokers instead of an embedded one")
 	addr := f.String("clickhouse", "", "use this ClickHouse instead of a private server child process")
 	dataDir := f.String("data-dir", filepath.Join(".cache", "demo"), "where the private ClickHouse keeps its data (wiped at start)")
 	format := f.String("format", "table", "scorecard format: table or json")
+	retention := retentionFlags(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage{err.Error()}
 	}
 	bar := progress.New(stderr, "publishing events", 0, "events")
-	total, err := produce(ctx, g, brokers, schemas.EventsTopic, bar)
+	total, err := produce(ctx, g, brokers, schemas.EventsTopic, kafkaadmin.DefaultPartitions, bar)
 	bar.Finish()
 	if err != nil {
 		return err
@@ -113,7 +114,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Process until the group has committed every message.
 	group := fmt.Sprintf("shiplens-demo-%d", time.Now().UnixNano())
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Log: log}, db)
+	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Retention: retention(), Log: log}, db)
 	if err != nil {
 		return err
 	}

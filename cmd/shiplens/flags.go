@@ -6,14 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/api"
 	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/store"
@@ -59,8 +62,7 @@ func (f *flags) parse(args []string) error {
 		}
 		return errUsage{err.Error()}
 	}
-	set := map[string]bool{}
-	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	set := f.onCommandLine()
 	var err error
 	f.VisitAll(func(fl *flag.Flag) {
 		if set[fl.Name] || err != nil {
@@ -73,6 +75,14 @@ func (f *flags) parse(args []string) error {
 		}
 	})
 	return err
+}
+
+// onCommandLine returns the names of the flags given on the command line,
+// not those taken from SHIPLENS_* variables; call it after parse.
+func (f *flags) onCommandLine() map[string]bool {
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set
 }
 
 // parseNoArgs is parse for commands that take no positional arguments.
@@ -155,4 +165,117 @@ func serveMetrics(ctx context.Context, addr string, reg prometheus.Gatherer, hea
 		}
 	}()
 	return func() { <-done }, nil
+}
+
+// durationValue is a duration flag that also takes days: Go's syntax
+// (90m, 36h) plus a day suffix ("30d", "1.5d", "2d12h"). check, if set,
+// refuses values out of range.
+type durationValue struct {
+	d     *time.Duration
+	check func(time.Duration) error
+}
+
+func (v durationValue) String() string {
+	if v.d == nil {
+		return "0s"
+	}
+	return formatDuration(*v.d)
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v.check != nil {
+		if err := v.check(d); err != nil {
+			return err
+		}
+	}
+	*v.d = d
+	return nil
+}
+
+// durationFlag defines a flag of durationValue with default def.
+func (f *flags) durationFlag(name string, def time.Duration, check func(time.Duration) error, usage string) *time.Duration {
+	d := def
+	f.Var(durationValue{d: &d, check: check}, name, usage)
+	return &d
+}
+
+const day = 24 * time.Hour
+
+// parseDuration reads a Go duration or one with a leading day count: "30d",
+// "1.5d", "-2d", "1d12h".
+func parseDuration(s string) (time.Duration, error) {
+	bad := errors.New("want a duration such as 30d, 1.5d, 36h or 90m")
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	// Go's units have no d, so the first d ends the day count.
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		return 0, bad
+	}
+	sign := time.Duration(1)
+	if days != "" && (days[0] == '-' || days[0] == '+') {
+		if days[0] == '-' {
+			sign = -1
+		}
+		days = days[1:]
+	}
+	if days == "" || strings.Trim(days, "0123456789.") != "" {
+		return 0, bad
+	}
+	n, err := strconv.ParseFloat(days, 64)
+	if err != nil {
+		return 0, bad
+	}
+	var tail time.Duration
+	if rest != "" {
+		if rest[0] == '-' || rest[0] == '+' {
+			return 0, bad
+		}
+		if tail, err = time.ParseDuration(rest); err != nil {
+			return 0, bad
+		}
+	}
+	total := math.Round(n*float64(day)) + float64(tail)
+	if total >= math.MaxInt64 {
+		return 0, errors.New("duration too long")
+	}
+	return sign * time.Duration(total), nil
+}
+
+// formatDuration prints whole days as "30d", other durations as Go does.
+func formatDuration(d time.Duration) string {
+	if d != 0 && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	return d.String()
+}
+
+// retentionFlags adds --retention and --lost-after, whose defaults are
+// analytics.DefaultRetention, and returns the retention they give once f is
+// parsed.
+func retentionFlags(f *flags) func() analytics.Retention {
+	closed := f.durationFlag("retention", analytics.DefaultRetention.Closed, func(d time.Duration) error {
+		if d <= 0 {
+			return errors.New("want a positive duration such as 30d")
+		}
+		return nil
+	}, "a delivered or returned shipment leaves memory once the partition's watermark (latest event time) passes its last event plus this `DURATION` (36h, 30d, 1.5d)")
+	lost := f.durationFlag("lost-after", analytics.DefaultRetention.Lost, func(d time.Duration) error {
+		if d < 0 {
+			return errors.New("want a positive duration such as 90d, or 0 to keep open shipments forever")
+		}
+		return nil
+	}, "any other shipment leaves memory after no event for this `DURATION` of event time; 0 keeps it forever")
+	return func() analytics.Retention {
+		r := analytics.Retention{Closed: *closed, Lost: *lost}
+		if r.Lost == 0 {
+			r.Lost = -1 // processor.Config reads 0 as the default, negative as forever
+		}
+		return r
+	}
 }

@@ -45,7 +45,20 @@ func TestBadCommandLines(t *testing.T) {
 	}
 	f(2, "unknown command", "frobnicate")
 	f(2, "flag provided but not defined", "generate", "--nope")
-	f(2, "exactly one of --brokers and --out", "generate")
+	f(2, "give one of --brokers, --out, --to-clickhouse", "generate")
+	f(2, "--out cannot be combined with --to-clickhouse", "generate", "--out", "-", "--to-clickhouse", "127.0.0.1:9000")
+	f(2, "--brokers cannot be combined with --to-clickhouse", "generate", "--brokers", "127.0.0.1:9092", "--to-clickhouse", "127.0.0.1:9000")
+	f(2, "--brokers cannot be combined with --out or --to-clickhouse", "generate", "--brokers", "b:1", "--out", "-", "--to-clickhouse", "c:1")
+	f(2, "invalid --partitions 0", "generate", "--to-clickhouse", "127.0.0.1:9000", "--partitions", "0")
+	f(2, "invalid value \"3x\" for flag -span", "generate", "--out", "-", "--span", "3x")
+	f(2, "want host:port or clickhouse://", "generate", "--to-clickhouse", "nohost")
+	f(2, "invalid --start", "generate", "--out", "-", "--start", "2026-02-30")
+	f(2, "in the future, where they would be rejected", "generate", "--to-clickhouse", "127.0.0.1:1", "--start", "2099-01-01")
+	f(1, "cannot", "generate", "--to-clickhouse", "127.0.0.1:1")
+	f(2, "invalid value \"soon\" for flag -retention: want a duration such as 30d", "process", "--retention", "soon")
+	f(2, "for flag -retention: want a positive duration", "process", "--retention", "0")
+	f(2, "for flag -lost-after: want a positive duration such as 90d, or 0", "process", "--lost-after", "-1d")
+	f(2, "for flag -retention", "demo", "--retention", "1x")
 	f(2, "want host:port", "generate", "--brokers", "localhost")
 	f(2, "invalid value", "generate", "--shipments", "many", "--out", "-")
 	f(2, "want host:port or clickhouse://", "migrate", "--clickhouse", "nohost")
@@ -54,6 +67,7 @@ func TestBadCommandLines(t *testing.T) {
 	f(2, "want YYYY-MM-DD", "report", "carriers", "--from", "2026-13-01", "--to", "2026-12-01")
 	f(2, "before --from", "report", "carriers", "--from", "2026-10-02", "--to", "2026-10-01")
 	f(2, "unknown --format", "report", "carriers", "--from", "2026-10-01", "--to", "2026-10-02", "--format", "xml")
+	f(2, "flag provided but not defined: -vendor", "report", "carriers", "--from", "2026-10-01", "--to", "2026-10-02", "--vendor", "x")
 	f(2, "unexpected argument", "migrate", "extra")
 	f(1, "cannot", "migrate", "--clickhouse", "127.0.0.1:1")
 	f(1, "cannot", "report", "carriers", "--clickhouse", "127.0.0.1:1", "--from", "2026-10-01", "--to", "2026-10-02")
@@ -77,6 +91,22 @@ func TestEnvironmentConfiguresFlags(t *testing.T) {
 	_, flagWins, _ := cli(t, "generate", "--out", "-", "--shipments", "5")
 	if len(flagWins) >= len(fromEnv) {
 		t.Fatal("the command-line flag did not win over the environment")
+	}
+
+	// A destination on the command line wins over another from the
+	// environment, instead of the two conflicting.
+	t.Setenv("SHIPLENS_BROKERS", "127.0.0.1:1")
+	if _, fromLine, stderr := cli(t, "generate", "--out", "-"); fromLine != fromEnv {
+		t.Fatalf("--out with SHIPLENS_BROKERS set: %s", stderr)
+	}
+	t.Setenv("SHIPLENS_OUT", "-")
+	if code, _, stderr := cli(t, "generate"); code != 2 || !strings.Contains(stderr, "cannot be combined") {
+		t.Fatalf("SHIPLENS_BROKERS and SHIPLENS_OUT: exit %d stderr %q", code, stderr)
+	}
+
+	t.Setenv("SHIPLENS_LOST_AFTER", "forever")
+	if code, _, stderr := cli(t, "process"); code != 2 || !strings.Contains(stderr, `invalid value "forever" for SHIPLENS_LOST_AFTER`) {
+		t.Fatalf("bad SHIPLENS_LOST_AFTER: exit %d stderr %q", code, stderr)
 	}
 }
 
