@@ -23,7 +23,7 @@ import (
 
 // tableName matches the tables of the migrations and queries where SQL names
 // them, so that qualify can put a database in front.
-var tableName = regexp.MustCompile(`\b(FROM|INTO|JOIN|EXISTS|TABLE)(\s+)(shipments|shipment_facts|shipment_days|schema_migrations)\b`)
+var tableName = regexp.MustCompile(`\b(FROM|INTO|JOIN|EXISTS|TABLE|TO)(\s+)(shipments|shipment_facts|shipment_days|carrier_days_mv|carrier_days|schema_migrations)\b`)
 
 // qualify names every shiplens table in sql as db.table: libchdb's shared
 // connection has no database of the test's own.
@@ -171,6 +171,12 @@ func nativeTSV(t *testing.T, conn driver.Conn, query string) []string {
 					parts[k] = strconv.FormatInt(x, 10)
 				}
 				f[i] = "[" + strings.Join(parts, ",") + "]"
+			case []int16:
+				parts := make([]string, len(v))
+				for k, x := range v {
+					parts[k] = strconv.Itoa(int(x))
+				}
+				f[i] = "[" + strings.Join(parts, ",") + "]"
 			default:
 				f[i] = fmt.Sprint(v)
 			}
@@ -255,7 +261,7 @@ func TestSQLOnCurrentClickHouse(t *testing.T) {
 		queries = append(queries, query{"scorecard counts " + q.where(), counts}, query{"scorecard transit " + q.where(), transit},
 			query{"scorecard customs " + q.where(), customs})
 		for _, n := range slices.Sorted(maps.Keys(seriesSQL)) {
-			queries = append(queries, query{n + " " + q.where(), SeriesSQL(n, q.where())})
+			queries = append(queries, query{n + " " + q.where(), SeriesSQL(n, q.table(), q.where())})
 		}
 	}
 	if n := len(seriesSQL); n != 5 {
@@ -296,8 +302,17 @@ func TestSQLOnCurrentClickHouse(t *testing.T) {
 		add  func(analytics.ScoreKey, int16, int64)
 	}{{"scorecard transit ", card.AddTransit}, {"scorecard customs ", card.AddCustoms}} {
 		for _, line := range results[sk.what+q.where()] {
+			// carrier, lane, [bucket,...], [n,...]
 			f := strings.Split(line, "\t")
-			sk.add(analytics.ScoreKey{Carrier: f[0], Lane: f[1]}, int16(atoi(f[2])), int64(atoi(f[3])))
+			if f[2] == "[]" {
+				continue
+			}
+			b, n := strings.Split(strings.Trim(f[2], "[]"), ","), strings.Split(strings.Trim(f[3], "[]"), ",")
+			for i := range b {
+				if c := atoi(n[i]); c != 0 {
+					sk.add(analytics.ScoreKey{Carrier: f[0], Lane: f[1]}, int16(atoi(b[i])), int64(c))
+				}
+			}
 		}
 	}
 	old, err := s.Scorecard(ctx, q)

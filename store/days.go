@@ -13,8 +13,13 @@ import (
 	"github.com/shiplens/shiplens/internal/retry"
 )
 
-// daysTable holds the daily aggregates (schemas/clickhouse/002_daily_aggregates.sql).
-const daysTable = "shipment_days"
+// daysTable holds the daily aggregates (schemas/clickhouse/002_daily_aggregates.sql),
+// and rollupTable the same rolled up over service and merchant, filled by a
+// materialized view from every insert into daysTable (003_carrier_rollup.sql).
+const (
+	daysTable   = "shipment_days"
+	rollupTable = "carrier_days"
+)
 
 // Position rows: day 1970-01-01, carrier ”, lane = the Kafka partition.
 const positionFilter = "day = toDate('1970-01-01') AND carrier = ''"

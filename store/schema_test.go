@@ -178,26 +178,26 @@ func TestSchemaMismatch(t *testing.T) {
 			check("OpenShipments", want.open, err)
 		})
 	}
-	days := migrationDDL(t, daysTable, "", "")
+	days := []string{migrationDDL(t, daysTable, "", ""), migrationDDL(t, rollupTable, "", "")}
 	shipment := func(extra map[string]any) map[string]any {
 		row := map[string]any{"tracking_number": "A", "partition": uint16(3), "status": "delivered", "version": uint32(1)}
 		maps.Copy(row, extra)
 		return row
 	}
 	missing := "." + factsTable + " lacks column carrier String"
-	f("missing column", []string{factsDDL(t, "    carrier String,\n", ""), days}, nil,
+	f("missing column", append([]string{factsDDL(t, "    carrier String,\n", "")}, days...), nil,
 		paths{restore: missing, write: missing, open: missing})
-	f("missing restored column", []string{factsDDL(t, "    early_out Array(Int64),\n", ""), days}, nil,
+	f("missing restored column", append([]string{factsDDL(t, "    early_out Array(Int64),\n", "")}, days...), nil,
 		paths{restore: "lacks column early_out Array(Int64)", write: "lacks column early_out Array(Int64)"})
-	f("wrong type", []string{factsDDL(t, "    last_key Int64,", "    last_key String,"), days}, shipment(nil),
+	f("wrong type", append([]string{factsDDL(t, "    last_key Int64,", "    last_key String,")}, days...), shipment(nil),
 		paths{restore: "has last_key String, want Int64", write: "has last_key String, want Int64"})
-	f("wrong array type", []string{factsDDL(t, "    early_out Array(Int64),", "    early_out Array(String),"), days}, shipment(map[string]any{"early_out": []string{"x"}}),
+	f("wrong array type", append([]string{factsDDL(t, "    early_out Array(Int64),", "    early_out Array(String),")}, days...), shipment(map[string]any{"early_out": []string{"x"}}),
 		paths{restore: "has early_out Array(String), want Array(Int64)", write: "has early_out Array(String), want Array(Int64)"})
 	none := "." + factsTable + " does not exist"
 	f("no tables", nil, nil, paths{none, none, none, none, none})
 	// What an older shiplens migrated: 001's shipments table only.
 	f("only migration 001", []string{migrationDDL(t, "shipments", "", "")}, nil, paths{none, none, none, none, none})
-	f("extra column", []string{factsDDL(t, "    updated_at DateTime\n", "    updated_at DateTime,\n    note String DEFAULT ''\n"), days}, shipment(nil), paths{})
+	f("extra column", append([]string{factsDDL(t, "    updated_at DateTime\n", "    updated_at DateTime,\n    note String DEFAULT ''\n")}, days...), shipment(nil), paths{})
 }
 
 // TestDroppedDatabase: a database dropped under an open Store gives

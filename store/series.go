@@ -9,53 +9,55 @@ import (
 )
 
 // The time series of the dashboards, read from the daily aggregates. Their
-// SQL is here and only here: seriesSQL holds each query with %WHERE% where
+// SQL is here and only here: seriesSQL holds each query with %TABLE% and %WHERE% where
 // the range and filters of a ScorecardQuery go (ScorecardQuery.where), so
 // that the dashboards can use the same text with Grafana's macros in its
 // place. Quantiles come back as sketch buckets, summed, and are finished in
 // Go (analytics.Sketch), exactly as the scorecard's.
 var seriesSQL = map[string]string{
 	"delivered_per_day": `SELECT day, sum(delivered) AS delivered
-FROM shipment_days
+FROM %TABLE%
 WHERE %WHERE%
 GROUP BY day
 HAVING delivered != 0
 ORDER BY day`,
 	"on_time_per_week": `SELECT toMonday(day) AS week, sum(with_promise) AS with_promise, sum(on_time) AS on_time
-FROM shipment_days
+FROM %TABLE%
 WHERE %WHERE%
 GROUP BY week
 HAVING with_promise != 0
 ORDER BY week`,
 	"transit_per_day": `SELECT day, b, sum(c) AS n
-FROM shipment_days
+FROM %TABLE%
 ARRAY JOIN transitMap.bucket AS b, transitMap.n AS c
 WHERE %WHERE%
 GROUP BY day, b
 HAVING n != 0
 ORDER BY day, b`,
 	"customs_by_destination": `SELECT splitByChar('-', lane)[2] AS destination, b, sum(c) AS n
-FROM shipment_days
+FROM %TABLE%
 ARRAY JOIN customsMap.bucket AS b, customsMap.n AS c
 WHERE %WHERE% AND lane LIKE '%-%'
 GROUP BY destination, b
 HAVING n != 0
 ORDER BY destination, b`,
 	"exceptions_per_day": `SELECT day, sum(exc_customs_held), sum(exc_delivery_failed), sum(exc_returned), sum(exc_exception)
-FROM shipment_days
+FROM %TABLE%
 WHERE %WHERE%
 GROUP BY day
 ORDER BY day`,
 }
 
-// SeriesSQL returns the query of a dashboard series by name, with where
-// (a condition over shipment_days) in place of %WHERE%.
-func SeriesSQL(name, where string) string {
+// SeriesSQL returns the query of a dashboard series by name, with table
+// (shipment_days, or carrier_days when the filters need neither service nor
+// merchant) in place of %TABLE% and where (a condition over it) in place
+// of %WHERE%.
+func SeriesSQL(name, table, where string) string {
 	q, ok := seriesSQL[name]
 	if !ok {
 		panic("store: no series " + name)
 	}
-	return strings.ReplaceAll(q, "%WHERE%", where)
+	return strings.NewReplacer("%TABLE%", table, "%WHERE%", where).Replace(q)
 }
 
 // DayCount is a count on one UTC day.
@@ -70,7 +72,7 @@ func (s *Store) DeliveredPerDay(ctx context.Context, q ScorecardQuery) ([]DayCou
 		return nil, err
 	}
 	var out []DayCount
-	err := s.each(ctx, SeriesSQL("delivered_per_day", q.where()), "deliveries per day", func(scan func(...any) error) error {
+	err := s.each(ctx, SeriesSQL("delivered_per_day", q.table(), q.where()), "deliveries per day", func(scan func(...any) error) error {
 		var d DayCount
 		if err := scan(&d.Day, &d.N); err != nil {
 			return err
@@ -96,7 +98,7 @@ func (s *Store) OnTimePerWeek(ctx context.Context, q ScorecardQuery) ([]WeekRate
 		return nil, err
 	}
 	var out []WeekRate
-	err := s.each(ctx, SeriesSQL("on_time_per_week", q.where()), "on-time rate per week", func(scan func(...any) error) error {
+	err := s.each(ctx, SeriesSQL("on_time_per_week", q.table(), q.where()), "on-time rate per week", func(scan func(...any) error) error {
 		var w WeekRate
 		if err := scan(&w.Week, &w.WithPromise, &w.OnTime); err != nil {
 			return err
@@ -142,7 +144,7 @@ func (s *Store) TransitPerDay(ctx context.Context, q ScorecardQuery) ([]DayQuant
 		}
 		sketch = analytics.Sketch{}
 	}
-	err := s.each(ctx, SeriesSQL("transit_per_day", q.where()), "transit times per day", func(scan func(...any) error) error {
+	err := s.each(ctx, SeriesSQL("transit_per_day", q.table(), q.where()), "transit times per day", func(scan func(...any) error) error {
 		var (
 			day time.Time
 			b   int16
@@ -186,7 +188,7 @@ func (s *Store) CustomsByDestination(ctx context.Context, q ScorecardQuery) ([]C
 		}
 		sketch = analytics.Sketch{}
 	}
-	err := s.each(ctx, SeriesSQL("customs_by_destination", q.where()), "customs dwell per destination", func(scan func(...any) error) error {
+	err := s.each(ctx, SeriesSQL("customs_by_destination", q.table(), q.where()), "customs dwell per destination", func(scan func(...any) error) error {
 		var (
 			country string
 			b       int16
@@ -220,7 +222,7 @@ func (s *Store) ExceptionsPerDay(ctx context.Context, q ScorecardQuery) ([]DayEx
 		return nil, err
 	}
 	var out []DayExceptions
-	err := s.each(ctx, SeriesSQL("exceptions_per_day", q.where()), "exceptions per day", func(scan func(...any) error) error {
+	err := s.each(ctx, SeriesSQL("exceptions_per_day", q.table(), q.where()), "exceptions per day", func(scan func(...any) error) error {
 		var (
 			d DayExceptions
 			n [analytics.NumExceptionTypes]int64
