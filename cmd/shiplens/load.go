@@ -61,6 +61,7 @@ type loader struct {
 	events, rejected, created int64 // created: shipments that entered memory
 	firstReject               error
 	factRows, dayRows         int64
+	held, peak                int // shipments in memory after the last flush, and the most after any
 	err                       error // why the last flush failed
 }
 
@@ -116,8 +117,8 @@ func load(ctx context.Context, g *gen.Generator, cfg loadConfig, stderr io.Write
 	if l.rejected > 0 {
 		rejected = fmt.Sprintf(" (%d rejected, the first: %v)", l.rejected, l.firstReject)
 	}
-	fmt.Fprintf(stderr, "loaded %d shipments, %d events%s into %s: %d facts rows and %d aggregate rows written in %.1fs (%.0f events/s)\n",
-		shipments, l.events, rejected, scfg, l.factRows, l.dayRows, took.Seconds(), float64(l.events)/max(took.Seconds(), 1e-3))
+	fmt.Fprintf(stderr, "loaded %d shipments, %d events%s into %s: %d facts rows and %d aggregate rows written in %.1fs (%.0f events/s); %d shipments in memory at the end (at most %d after a write), as a processor's owners would hold\n",
+		shipments, l.events, rejected, scfg, l.factRows, l.dayRows, took.Seconds(), float64(l.events)/max(took.Seconds(), 1e-3), l.held, l.peak)
 	return nil
 }
 
@@ -227,6 +228,11 @@ func (l *loader) flush(ctx context.Context) error {
 			l.swept[i] = w
 		}
 	}
+	l.held = 0
+	for _, part := range l.parts {
+		l.held += part.Len()
+	}
+	l.peak = max(l.peak, l.held)
 	l.unflushed = 0
 	return nil
 }
