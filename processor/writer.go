@@ -39,17 +39,21 @@ type writer struct {
 	reqs chan *writeReq
 }
 
-// write hands r to the writer and waits until it is stored, ctx ends or the
-// write fails permanently.
+// write hands a copy of r to the writer and waits until it is stored, ctx
+// ends or the write fails permanently. A copy, because a request that ctx
+// gave up on may still be pending in the writer when the owner sends it
+// again, marked retried: both may then be written, which the positions make
+// harmless (the second finds the first landed).
 func (w *writer) write(ctx context.Context, r *writeReq) error {
-	r.done = make(chan error, 1)
+	c := *r
+	c.done = make(chan error, 1)
 	select {
-	case w.reqs <- r:
+	case w.reqs <- &c:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case err := <-r.done:
+	case err := <-c.done:
 		return err
 	case <-ctx.Done():
 		// The write may still land: the owner marks it unsure, and its
