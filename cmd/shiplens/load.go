@@ -61,7 +61,7 @@ type loader struct {
 	events, rejected, created int64 // created: shipments that entered memory
 	firstReject               error
 	factRows, dayRows         int64
-	held, peak                int // shipments in memory after the last flush, and the most after any
+	held, peak                int   // shipments in memory after the last flush, and the most after any
 	err                       error // why the last flush failed
 }
 
