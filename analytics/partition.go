@@ -24,6 +24,7 @@ type Partition struct {
 	pending   []pendingChange
 	misses    int
 	watermark uint32
+	swept     uint32 // watermark at the last Sweep
 }
 
 type tracked struct {
@@ -212,6 +213,21 @@ func (p *Partition) Evict(r Retention) int {
 		}
 	}
 	return n
+}
+
+// sweepEvery is how far, in event time (seconds), the watermark moves
+// between two sweeps: Evict visits every shipment in memory, so Sweep runs
+// it at most once per hour of event time.
+const sweepEvery = 3600
+
+// Sweep is Evict, run only when the watermark has moved an hour of event
+// time since the last sweep; it returns how many shipments it removed.
+func (p *Partition) Sweep(r Retention) int {
+	if p.watermark < p.swept+sweepEvery {
+		return 0
+	}
+	p.swept = p.watermark
+	return p.Evict(r)
 }
 
 // horizon returns w minus d in Unix seconds, at least 0.

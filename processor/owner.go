@@ -43,11 +43,6 @@ const (
 	fetchMaxWait  = 500 * time.Millisecond
 )
 
-// evictEvery is how far, in event time, the watermark moves between two
-// eviction sweeps of a partition's state: a sweep visits every shipment in
-// memory, so it runs at most once per hour of event time.
-const evictEvery = 3600
-
 // Owner is the single goroutine that owns one partition for one generation:
 // its state, its reader and its commits.
 type owner struct {
@@ -66,7 +61,6 @@ type owner struct {
 	// the facts, change the facts only (see analytics.Partition.Apply).
 	position, accounted int64
 	unsure              *writeReq // a write that failed and may have landed
-	swept               uint32    // watermark at the last eviction sweep
 	held                int64     // shipments counted in the in-memory gauge
 	lag                 *atomic.Int64
 }
@@ -107,7 +101,6 @@ func (o *owner) run(ctx, gctx context.Context) {
 		}
 		return
 	}
-	o.swept = o.part.Watermark()
 	m.restored.Add(int64(o.part.Len()))
 	o.hold(o.part.Len())
 	o.log("partition state restored", "shipments", o.part.Len(), "took", time.Since(began).Round(time.Millisecond),
@@ -386,10 +379,7 @@ func (o *owner) flush(ctx context.Context) bool {
 			o.p.cfg.OnCommit(o.partition, o.next)
 		}
 	}
-	if w := o.part.Watermark(); w >= o.swept+evictEvery {
-		m.evicted.Add(int64(o.part.Evict(o.p.cfg.Retention)))
-		o.swept = w
-	}
+	m.evicted.Add(int64(o.part.Sweep(o.p.cfg.Retention)))
 	o.hold(o.part.Len())
 	m.observeFlush(time.Since(began))
 	return true

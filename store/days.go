@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,11 +71,8 @@ func (s *Store) WriteDays(ctx context.Context, days *analytics.Days, advances []
 		return nil
 	}
 	slices.SortFunc(rows, func(a, b row) int {
-		if a.k.Day != b.k.Day {
-			return int(a.k.Day) - int(b.k.Day)
-		}
-		return strings.Compare(a.k.Carrier+"\x00"+a.k.Lane+"\x00"+a.k.Service+"\x00"+a.k.Merchant,
-			b.k.Carrier+"\x00"+b.k.Lane+"\x00"+b.k.Service+"\x00"+b.k.Merchant)
+		return cmp.Or(cmp.Compare(a.k.Day, b.k.Day), strings.Compare(a.k.Carrier, b.k.Carrier),
+			strings.Compare(a.k.Lane, b.k.Lane), strings.Compare(a.k.Service, b.k.Service), strings.Compare(a.k.Merchant, b.k.Merchant))
 	})
 	var (
 		day                                        = make([]time.Time, 0, n)

@@ -56,11 +56,11 @@ func (q ScorecardQuery) table() string {
 	return daysTable
 }
 
+// escapeLiteral escapes a ClickHouse string literal's backslashes and quotes.
+var escapeLiteral = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
 // quote returns s as a ClickHouse string literal.
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
-}
+func quote(s string) string { return "'" + escapeLiteral.Replace(s) + "'" }
 
 // scorecardSQL returns the three queries of a scorecard over the daily
 // aggregates: the counts, and the transit and customs sketch buckets, per

@@ -29,9 +29,6 @@ const (
 	defaultFlushEvents = 500_000
 	// factsBatch bounds the rows of one facts insert.
 	factsBatch = 200_000
-	// evictEvery is how far, in event time (seconds), a partition's
-	// watermark moves between two eviction sweeps, as in the processor.
-	evictEvery = 3600
 )
 
 // loadConfig says where and how generate --to-clickhouse writes.
@@ -47,8 +44,7 @@ type loader struct {
 	db    *store.Store
 	cfg   loadConfig
 	parts []*analytics.Partition
-	ids   []int    // 0..partitions-1, what a Kafka writer hands its balancer
-	swept []uint32 // watermark of each partition at its last eviction
+	ids   []int // 0..partitions-1, what a Kafka writer hands its balancer
 	// unstored[i]: partition i held no facts when the load started and
 	// has evicted nothing since, so storage holds none of its misses.
 	unstored []bool
@@ -128,7 +124,7 @@ func newLoader(ctx context.Context, db *store.Store, cfg loadConfig) (*loader, e
 	l := &loader{
 		db: db, cfg: cfg, now: time.Now(), retry: retry.Policy{MaxAttempts: 8},
 		parts: make([]*analytics.Partition, cfg.partitions), ids: make([]int, cfg.partitions),
-		swept: make([]uint32, cfg.partitions), unstored: make([]bool, cfg.partitions),
+		unstored: make([]bool, cfg.partitions),
 	}
 	if _, err := db.Positions(ctx); err != nil {
 		return nil, err
@@ -221,11 +217,8 @@ func (l *loader) flush(ctx context.Context) error {
 	l.dayRows += rows
 	for i, part := range l.parts {
 		part.Written()
-		if w := part.Watermark(); w >= l.swept[i]+evictEvery {
-			if part.Evict(analytics.DefaultRetention) > 0 {
-				l.unstored[i] = false
-			}
-			l.swept[i] = w
+		if part.Sweep(analytics.DefaultRetention) > 0 {
+			l.unstored[i] = false
 		}
 	}
 	l.held = 0
