@@ -175,6 +175,9 @@ type run struct {
 	qrng *rand.Rand
 	q    queue
 	free []*shipment // retired shipments, for reuse
+	// fork, set only in an Oracle's runs, is rng's source there: it
+	// switches a continuation to its own stream (see oracle.go).
+	fork *fork
 
 	emitted uint64
 	peak    int // most shipments in flight, for tests

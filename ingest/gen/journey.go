@@ -2,6 +2,8 @@ package gen
 
 import (
 	"math"
+	"math/rand/v2"
+	"time"
 )
 
 // shipment is one parcel of a Run: its attributes, its events in occurred
@@ -150,7 +152,6 @@ const day = 86400
 // stream, seeded from the Seed and i, so that a shipment does not change
 // when the rates that decide arrivals do.
 func (r *run) shipment(i int) *shipment {
-	g := r.g
 	var s *shipment
 	if n := len(r.free); n > 0 {
 		s = r.free[n-1]
@@ -159,7 +160,24 @@ func (r *run) shipment(i int) *shipment {
 		s = new(shipment)
 		s.evs, s.arr = s.evsBuf[:0], s.arrBuf[:0]
 	}
-	a := splitmix(splitmix(uint64(g.cfg.Seed)) ^ uint64(i))
+	a, f := r.attributes(s, i)
+	r.route(s, f)
+	if f == fateLost || f == fateLostScan {
+		r.vanish(s, f == fateLostScan, journeyLimit)
+	}
+	r.promise(s)
+	r.quirks(s, a)
+	r.arrivals(s)
+	return s
+}
+
+// attributes seeds the main stream for shipment i and draws everything
+// decided before the journey: order time, lane, carrier, product, merchant,
+// recipient, tracking number, luck and fate. It returns the seed a, from
+// which the quirks stream is seeded too, and the fate.
+func (r *run) attributes(s *shipment, i int) (a uint64, f fate) {
+	g := r.g
+	a = splitmix(splitmix(uint64(g.cfg.Seed)) ^ uint64(i))
 	r.pcg.Seed(a, splitmix(a^0xda942042e4dd58b5))
 	rng := r.rng
 
@@ -178,7 +196,7 @@ func (r *run) shipment(i int) *shipment {
 	s.tracking = r.trackingNumber(s, m)
 	s.factor = math.Exp(0.22 * clampNorm(rng.NormFloat64()))
 
-	f := fateNormal
+	f = fateNormal
 	cls := s.svc.class
 	switch x := rng.Float64(); {
 	case x < infoOnlyRate:
@@ -189,23 +207,33 @@ func (r *run) shipment(i int) *shipment {
 		f = fateLostScan
 	}
 
-	const limit = int64(MaxJourney / 1e9)
+	return a, f
+}
+
+// journeyLimit is MaxJourney in seconds, and lastTry the last redraw of an
+// overlong journey before it is compressed.
+const (
+	journeyLimit = int64(MaxJourney / time.Second)
+	lastTry      = 3
+)
+
+// route draws the journey of s, redrawing it while it runs past MaxJourney
+// and compressing the last attempt if that one does too. It returns the
+// state of the main stream at the start of the attempt kept, from which the
+// oracle continues the journey, and whether that attempt was compressed.
+func (r *run) route(s *shipment, f fate) (start rand.PCG, squeezed bool) {
 	for try := 0; ; try++ {
+		start = r.pcg
 		r.journey(s, f)
-		if s.lastTime()-s.order < limit || try == 3 {
+		if s.lastTime()-s.order < journeyLimit || try == lastTry {
 			break
 		}
 	}
-	if s.lastTime()-s.order >= limit {
-		s.compress(limit)
+	if s.lastTime()-s.order >= journeyLimit {
+		s.compress(journeyLimit)
+		squeezed = true
 	}
-	if f == fateLost || f == fateLostScan {
-		r.vanish(s, f == fateLostScan, limit)
-	}
-	r.promise(s)
-	r.quirks(s, a)
-	r.arrivals(s)
-	return s
+	return start, squeezed
 }
 
 // quirks decides how carriers misreport s: countries left out of its first
@@ -551,9 +579,19 @@ func (r *run) add(s *shipment, k kind, t int64, loc uint16) int64 {
 	return t
 }
 
-// dur draws a duration in seconds from l, scaled by mult.
+// dur draws a duration in seconds from l, scaled by mult. An oracle's
+// continuation recalls the durations of the prefix it replays
+// rather than computing them again (see fork).
 func (r *run) dur(l lognorm, mult float64) int64 {
-	return int64(l.med*mult*math.Exp(l.sigma*clampNorm(r.rng.NormFloat64()))*3600) + 1
+	f := r.fork
+	if f != nil && f.replaying() && f.k < len(f.durs) {
+		return f.recall()
+	}
+	d := int64(l.med*mult*math.Exp(l.sigma*clampNorm(r.rng.NormFloat64()))*3600) + 1
+	if f != nil && f.replaying() {
+		f.remember(d)
+	}
+	return d
 }
 
 // ms draws a log-normal delay in milliseconds with the given median seconds,

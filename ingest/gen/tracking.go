@@ -1,6 +1,9 @@
 package gen
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // Tracking numbers: each format derives its serial from the shipment index
 // through an affine permutation modulo its serial space, so that numbers
@@ -12,6 +15,67 @@ import "time"
 const permMul = 2654435761
 
 func perm(i, m, salt uint64) uint64 { return (i*permMul + salt%m) % m }
+
+// serialSpace says where trackingNumber writes the serial of format f: the
+// size of its space, its digits and the characters after it.
+func serialSpace(f trackFormat) (m uint64, digits, tail int) {
+	switch f {
+	case fmtS10:
+		return 1e8, 8, 3 // check digit, country
+	case fmtUPS:
+		return 1e7, 7, 1 // check digit
+	case fmtFedEx:
+		return 1e11, 11, 0
+	case fmtDHL:
+		return 1e9, 9, 1 // check digit
+	case fmt4PX:
+		return 1e11, 11, 2 // country
+	default: // fmtDPD, fmtCainiao, fmtYunExpress, fmtYanwen
+		return 1e12, 12, 0
+	}
+}
+
+// trackingIndex inverts the serial permutation of trackingNumber: the index
+// of the shipment of carrier c whose tracking number is tn, if tn is one of
+// the workload of seed at all. The caller confirms it by building that
+// shipment, for only the serial is checked here.
+func trackingIndex(seed int64, c *carrier, tn string) (int, bool) {
+	m, digits, tail := serialSpace(c.format)
+	end := len(tn) - tail
+	if end-digits < 0 {
+		return 0, false
+	}
+	var serial uint64
+	for _, ch := range []byte(tn[end-digits : end]) {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		serial = serial*10 + uint64(ch-'0')
+	}
+	salt := carrierSalt(seed, c.code) % m
+	hi, lo := bits.Mul64((serial+m-salt)%m, modInverse(permMul%m, m))
+	i := bits.Rem64(hi, lo, m)
+	if i >= MaxShipments {
+		return 0, false
+	}
+	return int(i), true
+}
+
+// modInverse returns the inverse of a modulo m, for a coprime to m.
+func modInverse(a, m uint64) uint64 {
+	// Extended Euclid on (m, a), keeping only a's coefficient.
+	r0, r1 := int64(m), int64(a)
+	t0, t1 := int64(0), int64(1)
+	for r1 != 0 {
+		q := r0 / r1
+		r0, r1 = r1, r0-q*r1
+		t0, t1 = t1, t0-q*t1
+	}
+	if t0 < 0 {
+		t0 += int64(m)
+	}
+	return uint64(t0)
+}
 
 // carrierSalt mixes the seed with the carrier code.
 func carrierSalt(seed int64, code string) uint64 {
