@@ -53,6 +53,15 @@ func (p *Partition) Changed() int { return len(p.pending) }
 // Watermark returns the latest occurred_at seen (Unix seconds), 0 if none.
 func (p *Partition) Watermark() uint32 { return p.watermark }
 
+// Get returns the state of trackingNumber, nil when it is not in memory.
+// The state is the partition's: the caller must not keep or change it.
+func (p *Partition) Get(trackingNumber string) *Shipment {
+	if t := p.shipments[trackingNumber]; t != nil {
+		return &t.Shipment
+	}
+	return nil
+}
+
 // Has reports whether trackingNumber is in memory.
 func (p *Partition) Has(trackingNumber string) bool { return p.shipments[trackingNumber] != nil }
 

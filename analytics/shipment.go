@@ -379,3 +379,16 @@ func hours(sec int64) float64 {
 func Day(t uint32) time.Time {
 	return time.Unix(int64(t-t%86400), 0).UTC()
 }
+
+// Group is the carrier, service and lane of a shipment as interned handles:
+// a map key that costs no hashing of strings.
+type Group struct{ Carrier, Service, Lane unique.Handle[string] }
+
+// Group returns the shipment's carrier, service and lane.
+func (s *Shipment) Group() Group { return Group{s.carrier, s.service, s.lane} }
+
+// Strings returns the carrier, service and lane of g ("" for a label no
+// event carried).
+func (g Group) Strings() (carrier, service, lane string) {
+	return value(g.Carrier), value(g.Service), value(g.Lane)
+}
