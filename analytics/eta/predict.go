@@ -472,4 +472,3 @@ func (p *Predictor) Quote(carrier, service, lane string, shippedAt, deadline uin
 	}
 	return q
 }
-
