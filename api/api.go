@@ -1,6 +1,7 @@
 // Package api is shiplens' HTTP API (DESIGN section 7): it mounts the
 // ingestion receiver's routes (POST /v1/events, POST /v1/webhooks/{source})
-// beside the query endpoints (GET /v1/carriers), GET /metrics (Prometheus)
+// beside the query endpoints (GET /v1/carriers, GET /v1/eta/{tracking_number},
+// GET /v1/eta/quote), GET /metrics (Prometheus)
 // and GET /healthz, and gives every server the same timeouts. Handlers only
 // translate HTTP to calls of the packages that do the work (ingest, store)
 // and errors to status codes; they hold no business logic.
@@ -33,6 +34,8 @@ var _ Scorecards = (*store.Store)(nil)
 type Config struct {
 	Receiver   *ingest.Receiver // mounts POST /v1/events and /v1/webhooks/{source}; nil mounts neither
 	Scorecards Scorecards       // answers GET /v1/carriers; nil answers it with 501
+	ETAs       ETAs             // answers GET /v1/eta/{tracking_number}; nil answers it with 501
+	Models     *Models          // the ETA model for lookups (time at milestone) and GET /v1/eta/quote; nil answers quotes with 501
 	// Health reports whether the server can do its job (Kafka answers);
 	// GET /healthz answers 503 with its error. Nil is always healthy.
 	Health func(ctx context.Context) error
@@ -54,6 +57,8 @@ func Handler(cfg Config) http.Handler {
 		cfg.Receiver.Register(mux)
 	}
 	mux.Handle("GET /v1/carriers", carriers(cfg))
+	mux.Handle("GET /v1/eta/quote", etaQuote(cfg))
+	mux.Handle("GET /v1/eta/{tracking_number}", etaLookup(cfg))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(cfg.Log.Handler(), slog.LevelError)}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Health != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -32,6 +33,8 @@ type pipeline struct {
 	t       *testing.T
 	brokers []string
 	store   *store.Store
+	addr    string // ClickHouse native address
+	db      string // and database
 	ends    map[int]int64
 	onRetry func(what string, attempt int, err error) // passed to every processor
 }
@@ -59,7 +62,7 @@ func newPipelineOn(t *testing.T, emb *broker.Embedded) *pipeline {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return &pipeline{t: t, brokers: emb.Addrs(), store: store}
+	return &pipeline{t: t, brokers: emb.Addrs(), store: store, addr: addr, db: db}
 }
 
 func portOf(t *testing.T, addr string) int {
@@ -311,7 +314,7 @@ func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processo
 	p.t.Helper()
 	proc, err := processor.New(processor.Config{
 		Brokers: p.brokers, Group: group, FlushInterval: 100 * time.Millisecond, SessionTimeout: 6 * time.Second,
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:      testLog(),
 		OnCommit: hook,
 		OnRetry:  p.onRetry,
 	}, p.store)
@@ -393,4 +396,12 @@ func dump(rows []analytics.ScoreRow) []string {
 			f(r.OnTimeRate), f(r.TransitHoursP50), f(r.TransitHoursP90), f(r.CustomsDwellHoursP50), f(r.CustomsDwellHoursP90), r.Exceptions)
 	}
 	return out
+}
+
+// testLog discards the processors' logs, unless SHIPLENS_TEST_LOG is set.
+func testLog() *slog.Logger {
+	if os.Getenv("SHIPLENS_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }

@@ -21,6 +21,7 @@ type Metrics struct {
 	fetchErrors, fetchStalls                          atomic.Int64
 	flushNanos, flushes, inserts                      atomic.Int64
 	evicted, lookedUp, found, dayRows, inMemory       atomic.Int64
+	predictions, outcomes, alignTimeouts              atomic.Int64
 
 	mu       sync.Mutex
 	rejected map[schemas.Reason]int64
@@ -104,12 +105,17 @@ type Snapshot struct {
 	Flushes      int64                    `json:"flushes"`
 	Inserts      int64                    `json:"inserts"` // storage writes, each merging several flushes
 	FlushTime    time.Duration            `json:"flush_time_ns"`
-	Lag          map[int]int64            `json:"lag"`       // per owned partition, as of its last fetched message
-	Evicted      int64                    `json:"evicted"`   // closed shipments dropped from memory after their retention
-	LookedUp     int64                    `json:"looked_up"` // shipments not in memory looked up in storage
-	Found        int64                    `json:"found"`     // of those, the ones storage had (evicted earlier)
-	DayRows      int64                    `json:"day_rows"`  // aggregate rows written (changes and positions)
-	InMemory     int64                    `json:"in_memory"` // shipments held by this process's owners right now
+	Lag          map[int]int64            `json:"lag"`         // per owned partition, as of its last fetched message
+	Evicted      int64                    `json:"evicted"`     // closed shipments dropped from memory after their retention
+	LookedUp     int64                    `json:"looked_up"`   // shipments not in memory looked up in storage
+	Found        int64                    `json:"found"`       // of those, the ones storage had (evicted earlier)
+	DayRows      int64                    `json:"day_rows"`    // aggregate rows written (changes and positions)
+	InMemory     int64                    `json:"in_memory"`   // shipments held by this process's owners right now
+	Predictions  int64                    `json:"predictions"` // ETA prediction rows written (history and latest)
+	Outcomes     int64                    `json:"outcomes"`    // delivery outcomes written
+	// AlignTimeouts counts the times an owner replaying a backlog gave up
+	// waiting for the ETA model to catch up (ETAConfig.AlignWait).
+	AlignTimeouts int64 `json:"align_timeouts"`
 }
 
 // Snapshot returns the current counters.
@@ -121,6 +127,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		Retries: m.retries.Load(), FetchErrors: m.fetchErrors.Load(), FetchStalls: m.fetchStalls.Load(), Owners: m.owners.Load(), Flushes: m.flushes.Load(), Inserts: m.inserts.Load(),
 		FlushTime: time.Duration(m.flushNanos.Load()),
 		Evicted:   m.evicted.Load(), LookedUp: m.lookedUp.Load(), Found: m.found.Load(), DayRows: m.dayRows.Load(), InMemory: m.inMemory.Load(),
+		Predictions: m.predictions.Load(), Outcomes: m.outcomes.Load(), AlignTimeouts: m.alignTimeouts.Load(),
 		Rejected: map[schemas.Reason]int64{},
 		Lag:      map[int]int64{},
 	}
@@ -167,6 +174,9 @@ var counters = []struct {
 	{desc("lookups_total", "Shipments not in memory looked up in storage."), func(s *Snapshot) int64 { return s.LookedUp }},
 	{desc("lookup_hits_total", "Looked-up shipments that storage held (evicted earlier)."), func(s *Snapshot) int64 { return s.Found }},
 	{desc("aggregate_rows_written_total", "Daily aggregate rows written (changes and positions)."), func(s *Snapshot) int64 { return s.DayRows }},
+	{desc("predictions_written_total", "ETA predictions written, one per change of an undelivered shipment."), func(s *Snapshot) int64 { return s.Predictions }},
+	{desc("eta_align_timeouts_total", "Times a partition replaying a backlog went on without waiting longer for the ETA model to catch up."), func(s *Snapshot) int64 { return s.AlignTimeouts }},
+	{desc("outcomes_written_total", "Delivery outcomes written, against which predictions are scored."), func(s *Snapshot) int64 { return s.Outcomes }},
 }
 
 var (

@@ -63,10 +63,12 @@ type owner struct {
 	unsure              *writeReq // a write that failed and may have landed
 	held                int64     // shipments counted in the in-memory gauge
 	lag                 *atomic.Int64
+	eta                 *etaOwner // nil: no predictions
 }
 
 func newOwner(p *Processor, gen *kafka.Generation, partition int, start int64) *owner {
-	return &owner{p: p, gen: gen, partition: partition, start: start, part: analytics.NewPartition(), next: -1, committed: -1}
+	return &owner{p: p, gen: gen, partition: partition, start: start, part: analytics.NewPartition(), next: -1, committed: -1,
+		eta: newETAOwner(p.learner)}
 }
 
 func (o *owner) log(msg string, args ...any) {
@@ -183,6 +185,10 @@ func (o *owner) run(ctx, gctx context.Context) {
 				o.final(ctx)
 				return
 			}
+			if !o.align(gctx, &msg) {
+				o.final(ctx)
+				return
+			}
 			if !o.handle(gctx, &msg) {
 				o.final(ctx)
 				return
@@ -247,6 +253,33 @@ func (o *owner) watch(ctx context.Context, r *kafka.Reader, fetches *atomic.Int6
 	}
 }
 
+// align waits, while the partition replays a backlog, until the ETA model
+// has caught up to a day behind the partition's watermark (etaOwner.behind).
+// It flushes first: the learner builds a version only once every
+// partition's progress has reached it, this one's included. It returns
+// false when the flush failed because the generation or the processor
+// ended.
+func (o *owner) align(ctx context.Context, msg *kafka.Message) bool {
+	if o.eta == nil {
+		return true
+	}
+	want, wait := o.eta.behind(o.part.Watermark(), msg.HighWaterMark-msg.Offset)
+	if !wait {
+		return true
+	}
+	if !o.flush(ctx) {
+		return false
+	}
+	if !o.eta.l.await(ctx, want, o.p.cfg.ETA.AlignWait) && ctx.Err() == nil {
+		o.eta.stuck = want
+		o.p.metrics.alignTimeouts.Add(1)
+		o.p.cfg.Log.Warn("the ETA model did not catch up with this partition; predicting with an older version",
+			"partition", o.partition, "want", time.Unix(int64(want), 0).UTC().Format(time.DateOnly),
+			"have", time.Unix(int64(o.eta.l.current().Version()), 0).UTC().Format(time.DateOnly))
+	}
+	return ctx.Err() == nil
+}
+
 // hold sets the number of shipments this owner counts in the in-memory
 // gauge.
 func (o *owner) hold(n int) {
@@ -294,12 +327,16 @@ func (o *owner) handle(ctx context.Context, msg *kafka.Message) bool {
 			return false
 		}
 	}
+	before := o.part.Watermark()
 	changed, created := o.part.Apply(&ev, accounted)
 	if created {
 		m.shipments.Add(1)
 	}
 	if changed {
 		m.applied.Add(1)
+		if o.eta != nil {
+			o.eta.observe(ev.TrackingNumber, o.part.Get(ev.TrackingNumber), before, o.part.Watermark())
+		}
 	} else {
 		m.unchanged.Add(1)
 	}
@@ -347,8 +384,11 @@ func (o *owner) flush(ctx context.Context) bool {
 		facts, days := o.part.Pending(o.partition)
 		req = &writeReq{partition: o.partition, facts: facts, days: days,
 			advance: analytics.Advance{Partition: o.partition, From: o.position, To: max(o.next, o.position)}}
+		if o.eta != nil {
+			o.eta.take(req, o.part.Watermark())
+		}
 	}
-	if len(req.facts) > 0 || req.days.Len() > 0 || req.advance.To != req.advance.From {
+	if len(req.facts) > 0 || req.days.Len() > 0 || req.advance.To != req.advance.From || len(req.preds) > 0 || len(req.outs) > 0 || req.progress > 0 {
 		if err := o.p.writer.write(ctx, req); err != nil {
 			// It may have landed: the next attempt must check.
 			o.unsure, req.retried = req, true
@@ -356,6 +396,9 @@ func (o *owner) flush(ctx context.Context) bool {
 		}
 	}
 	o.unsure = nil
+	if o.eta != nil {
+		o.eta.written(req)
+	}
 	o.part.Written()
 	o.position = req.advance.To
 	if len(o.dead) > 0 {

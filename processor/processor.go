@@ -89,6 +89,9 @@ type Config struct {
 	// OnCommit, if set, is called after offsets of a partition are committed,
 	// with the next offset to read. It must not block.
 	OnCommit func(partition int, next int64)
+	// ETA configures the delivery predictions, made when the Sink is also
+	// an ETASink.
+	ETA ETAConfig
 	// OnRetry, if set, is called before each retry of a failed storage or
 	// DLQ write, with what failed and the error. It must not block.
 	OnRetry func(what string, attempt int, err error)
@@ -134,6 +137,7 @@ func (c Config) withDefaults() Config {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
+	c.ETA = c.ETA.withDefaults()
 	return c
 }
 
@@ -156,6 +160,8 @@ type Processor struct {
 	dlq     *dlq.Writer
 	writer  *writer
 	metrics *Metrics
+	etaSink ETASink  // nil: no predictions
+	learner *learner // nil: no predictions
 
 	failOnce sync.Once
 	failErr  error
@@ -175,6 +181,10 @@ func New(cfg Config, sink Sink) (*Processor, error) {
 		dlq:     dlq.NewWriter(cfg.Brokers, cfg.DLQTopic),
 	}
 	p.writer = &writer{p: p, reqs: make(chan *writeReq)}
+	if es, ok := sink.(ETASink); ok && !cfg.ETA.Disabled {
+		p.etaSink = es
+		p.learner = newLearner(p, es, cfg.ETA)
+	}
 	return p, nil
 }
 
@@ -207,6 +217,16 @@ func (p *Processor) Run(ctx context.Context) error {
 		return fmt.Errorf("cannot join consumer group %s: %w", p.cfg.Group, err)
 	}
 	defer p.dlq.Close()
+	if p.learner != nil {
+		// Before any owner predicts: a restarted processor predicts with the
+		// version it stopped with.
+		if err := p.learner.load(ctx); err != nil {
+			return fmt.Errorf("cannot start: %w", err)
+		}
+		learnDone := make(chan struct{})
+		go func() { defer close(learnDone); p.learner.run(ctx) }()
+		defer func() { <-learnDone }()
+	}
 	// The writer outlives the group: owners' final flushes go through it.
 	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 	writerDone := make(chan struct{})

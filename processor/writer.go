@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/internal/retry"
 )
 
@@ -17,6 +18,11 @@ type writeReq struct {
 	facts     []Fact
 	days      *analytics.Days
 	advance   analytics.Advance
+	// preds, outs and progress are the partition's predictions, outcomes
+	// and model progress (see etaOwner), written after the facts.
+	preds    []eta.Record
+	outs     []eta.Outcome
+	progress uint32
 	// retried marks a request whose earlier write failed and may have
 	// landed. It is written alone, so that the sink can tell from its
 	// positions whether it did: an insert's positions move together.
@@ -95,6 +101,9 @@ func (w *writer) store(ctx context.Context, reqs []*writeReq) error {
 		if err := w.p.retry(ctx, "write facts", func(ctx context.Context) error { return w.p.sink.WriteFacts(ctx, facts) }); err != nil {
 			return err
 		}
+	}
+	if err := w.storeETA(ctx, reqs); err != nil {
+		return err
 	}
 	w.p.cfg.Log.Debug("inserted", "facts", len(facts), "day_cells", days.Len(), "partitions", len(reqs), "took", time.Since(t0))
 	m.written.Add(int64(len(facts)))

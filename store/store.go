@@ -3,7 +3,8 @@
 // facts and daily aggregates, reads a partition's state back for restore
 // and single shipments for lookups, and answers the read queries: the
 // carrier scorecard, the dashboard series (series.go) and the open
-// shipments. Every statement it sends runs on ClickHouse 18.16 and on
+// shipments. It also keeps the ETA predictions, their outcomes and the ETA
+// model (eta.go). Every statement it sends runs on ClickHouse 18.16 and on
 // current releases.
 //
 // # Two tables
@@ -77,6 +78,57 @@
 // retry.Permanent, so that callers stop instead of retrying forever; those
 // caused by a schema other than this build's wrap ErrSchemaMismatch or
 // ErrNoDatabase and say what differs.
+//
+// # ETA tables
+//
+// The predictions of package analytics/eta have four tables of their own
+// (004_eta.sql): eta_latest holds each shipment's current prediction and,
+// once it is delivered, a final row (basis delivered, p10 = p50 = p90 = the
+// delivery); eta_history every prediction, one row per shipment, event
+// time and milestone; eta_outcomes one row per delivered shipment; and
+// eta_models the model snapshots. All are ReplacingMergeTrees whose keys a
+// retried write repeats, and every read takes the highest rev per key
+// itself (argMax over a GROUP BY) rather than wait for merges, so writing
+// the same predictions or outcomes again changes no answer. Their columns
+// are defined once, in eta.go, as the facts' are in columns.go.
+//
+// What they cost:
+//
+//   - A lookup (ETAs) checks, in every part of eta_latest, the tracking
+//     numbers of the one granule (1024 rows) whose key range holds the
+//     number, and reads the other columns only where it is (PREWHERE). Its
+//     latency grows with the parts not yet merged; BenchmarkETALookup
+//     measures it.
+//   - The export (EachPrediction) reads all of eta_latest and takes each
+//     shipment's latest row on the server, which spills that aggregation to
+//     disk past 256 MiB; this process holds one row at a time.
+//   - The accuracy (AccuracySQL) and the deliveries that the model learns
+//     from (Deliveries) read the outcomes of the months within 100 days of
+//     their range (eta_outcomes is partitioned by month of delivery) and
+//     the predictions made from 100 days before the range to its end
+//     (eta_history by month of as_of), of the range's delivered shipments
+//     only, through the sorting key (tracking_number IN the delivered
+//     ones). The 100 days are journeyBound, which covers processor
+//     --lost-after's 90-day default: a journey, with its predictions and
+//     any delivery time a late event superseded, is not expected to span
+//     more (a longer one loses its earliest predictions from these
+//     figures, nothing else). A one-day dashboard therefore
+//     reads at most four to five months of predictions, a one-year one
+//     about sixteen: the cost follows the range, not the stored history.
+//     Within those months tracking numbers are random, so a range with as
+//     many delivered shipments as the months have granules reads most of
+//     them. No skip index of 18.16 would do better: sorted by tracking
+//     number, every granule spans its part's as_of, which the part's own
+//     minmax of the partition key already prunes by, and bloom filters
+//     came later; sorting the history by time instead would cost every
+//     per-shipment read and the deduplication, which needs a shipment's
+//     rows together.
+//   - The history's deduplication per (tracking number, as_of, milestone)
+//     is a GROUP BY over the predictions read, spilling to disk past 256
+//     MiB; the joins hold the range's delivered shipments in memory.
+//   - A model snapshot is a row in a granule of its own (index_granularity
+//     1): LatestModel reads the version column, then the one snapshot. Old
+//     snapshots are kept.
 package store
 
 import (

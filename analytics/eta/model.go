@@ -216,6 +216,13 @@ func (m *Model) scale() float64 {
 	return math.Exp2(-(float64(m.version) - float64(m.base)) / m.cfg.HalfLife.Seconds())
 }
 
+// baseOf returns the weight base for a model at version: the start of its
+// period of 64 half-lives, so that weights stay within 2^±64.
+func baseOf(version uint32, halfLife time.Duration) uint32 {
+	p := uint64(64 * halfLife / time.Second)
+	return uint32(uint64(version) / p * p)
+}
+
 // rebase moves base to t, rescaling every weight, so that weights stay in
 // range however long the model runs.
 func (m *Model) rebase(t uint32) {
@@ -254,11 +261,10 @@ func (m *Model) Learn(ds []Delivery, visits []VisitCount, version uint32) {
 	slices.SortFunc(ds, func(a, b Delivery) int {
 		return cmp.Or(cmp.Compare(a.DeliveredAt, b.DeliveredAt), strings.Compare(a.TrackingNumber, b.TrackingNumber))
 	})
-	if m.base == 0 {
-		m.base = version
-	}
-	if float64(version)-float64(m.base) > 100*m.cfg.HalfLife.Seconds() {
-		m.rebase(version)
+	// The base is a function of the version alone, so that a model learned
+	// in other steps holds the same weights to the last bit.
+	if b := baseOf(version, m.cfg.HalfLife); b != m.base {
+		m.rebase(b)
 	}
 	visits = slices.Clone(visits)
 	slices.SortFunc(visits, func(a, b VisitCount) int {

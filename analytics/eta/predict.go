@@ -2,6 +2,7 @@ package eta
 
 import (
 	"math"
+	"slices"
 	"unique"
 
 	"github.com/shiplens/shiplens/analytics"
@@ -131,13 +132,19 @@ func km(own *Hist, pending map[uint32]float64, scale float64, version uint32, pa
 		b int
 		w float64
 	}
-	cs := make([]cens, 0, len(pending))
-	for d, pw := range pending {
-		if d >= version {
-			continue
+	// Days in order: sums in map order would differ in the last bits from
+	// run to run, and so would the quantiles.
+	days := make([]uint32, 0, len(pending))
+	for d := range pending {
+		if d < version {
+			days = append(days, d)
 		}
+	}
+	slices.Sort(days)
+	cs := make([]cens, 0, len(days)+1)
+	for _, d := range days {
 		b := histBucket((float64(version) - float64(d) - day/2) / 3600)
-		cs = append(cs, cens{b, pw * scale})
+		cs = append(cs, cens{b, pending[d] * scale})
 		lo, hi = min(lo, b), max(hi, b+1)
 	}
 	if parent != nil && parent.tail > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -125,6 +126,9 @@ func oneDestination(f *flags, names ...string) error {
 	return errUsage{fmt.Sprintf("--%s cannot be combined with --%s: give only one of %s", given[0], strings.Join(given[1:], " or --"), list)}
 }
 
+// generateFile writes the events as JSON lines to path (- for stdout). A
+// file also gets its provenance beside it (see provenance), which lets
+// `eta backtest` ask the generator's oracle.
 func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.Writer, bar *progress.Bar) error {
 	w := stdout
 	var file *os.File
@@ -136,7 +140,9 @@ func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.
 		defer file.Close()
 		w = file
 	}
-	bw := bufio.NewWriterSize(w, 1<<20)
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<20)
+	var n int64
 	err := g.Run(ctx, func(e *schemas.Event) error {
 		b, err := e.Marshal()
 		if err != nil {
@@ -144,6 +150,7 @@ func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.
 		}
 		bw.Write(b)
 		bar.Add(1)
+		n++
 		return bw.WriteByte('\n')
 	})
 	if err != nil {
@@ -152,10 +159,13 @@ func generateFile(ctx context.Context, g *gen.Generator, path string, stdout io.
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, err)
 	}
-	if file != nil {
-		return file.Close()
+	if file == nil {
+		return nil
 	}
-	return nil
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return writeProvenance(path, g.Config(), n, h.Sum(nil))
 }
 
 // produce publishes the generator's events and returns how many it sent. A
@@ -221,7 +231,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("process", "process --brokers B --clickhouse ADDR [--group G] [--topic T] [--retention 30d] [--lost-after 90d]", stderr)
+	f := newFlags("process", "process --brokers B --clickhouse ADDR [--group G] [--topic T] [--retention 30d] [--lost-after 90d] [--eta-half-life 30d] [--eta-lateness 6h] [--no-eta]", stderr)
 	brokers := f.String("brokers", "127.0.0.1:9092", "Kafka brokers host:port[,host:port]")
 	addr := clickhouseFlag(f)
 	group := f.String("group", "shiplens-processor", "Kafka consumer group")
@@ -231,6 +241,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	verbose := f.Bool("verbose", false, "log every partition assignment and release")
 	metricsAddr := f.String("metrics-listen", "", "serve GET /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9464")
 	retention := retentionFlags(f)
+	etaCfg := etaFlags(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -256,7 +267,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	p, err := processor.New(processor.Config{
-		Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Retention: retention(), Log: log,
+		Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Retention: retention(), ETA: etaCfg(), Log: log,
 	}, db)
 	if err != nil {
 		return errUsage{err.Error()}
@@ -271,8 +282,8 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stderr, "processing %s as group %s into %s; Ctrl-C stops after a final flush\n", *topic, *group, cfg)
 	err = p.Run(ctx)
 	s := p.Metrics().Snapshot()
-	fmt.Fprintf(stderr, "stopped: %d messages, %d applied, %d unchanged, %d rejected, %d facts written\n",
-		s.Consumed, s.Applied, s.Unchanged, s.RejectedTotal(), s.Written)
+	fmt.Fprintf(stderr, "stopped: %d messages, %d applied, %d unchanged, %d rejected, %d facts and %d predictions written\n",
+		s.Consumed, s.Applied, s.Unchanged, s.RejectedTotal(), s.Written, s.Predictions)
 	return migrateHint(err, *addr)
 }
 

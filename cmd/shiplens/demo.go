@@ -32,6 +32,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dataDir := f.String("data-dir", filepath.Join(".cache", "demo"), "where the private ClickHouse keeps its data (wiped at start)")
 	format := f.String("format", "table", "scorecard format: table or json")
 	retention := retentionFlags(f)
+	etaCfg := etaFlags(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Process until the group has committed every message.
 	group := fmt.Sprintf("shiplens-demo-%d", time.Now().UnixNano())
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Retention: retention(), Log: log}, db)
+	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Retention: retention(), ETA: etaCfg(), Log: log}, db)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/api"
 	"github.com/shiplens/shiplens/internal/kafkaadmin"
+	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/store"
 )
 
@@ -277,5 +279,22 @@ func retentionFlags(f *flags) func() analytics.Retention {
 			r.Lost = -1 // processor.Config reads 0 as the default, negative as forever
 		}
 		return r
+	}
+}
+
+// etaFlags adds the flags of the ETA model and returns its configuration
+// once f is parsed.
+func etaFlags(f *flags) func() processor.ETAConfig {
+	positive := func(d time.Duration) error {
+		if d <= 0 {
+			return errors.New("want a positive duration such as 30d")
+		}
+		return nil
+	}
+	halfLife := f.durationFlag("eta-half-life", 30*24*time.Hour, positive, "event time after which a delivery weighs half as much in the ETA model (`DURATION`)")
+	lateness := f.durationFlag("eta-lateness", 6*time.Hour, positive, "how late an event may come and still count in the model version of its own day; a version is built once every partition's watermark is this far past its end (`DURATION`)")
+	off := f.Bool("no-eta", false, "make no delivery predictions")
+	return func() processor.ETAConfig {
+		return processor.ETAConfig{Disabled: *off, Model: eta.Config{HalfLife: *halfLife}, Lateness: *lateness}
 	}
 }

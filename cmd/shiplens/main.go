@@ -31,6 +31,7 @@ func init() {
 		{"migrate", "create the ClickHouse database and apply schema migrations", runMigrate},
 		{"process", "consume shiplens.events and write shipment facts to ClickHouse", runProcess},
 		{"report", "print reports from ClickHouse: `report carriers`", runReport},
+		{"eta", "predicted delivery dates: look up, `eta quote`, `eta export`, `eta backtest`", runETA},
 		{"normalize", "turn a raw carrier or aggregator payload into canonical events (JSON lines)", runNormalize},
 		{"serve", "HTTP API: POST /v1/events, POST /v1/webhooks/{source}, GET /v1/carriers, /metrics, /healthz", runServe},
 		{"poll", "re-read open tracking numbers from a carrier API on a schedule", runPoll},

@@ -20,7 +20,7 @@ type shipment struct {
 	origin   int // place the merchant ships from
 	dest     int // place of the recipient
 	tracking string
-	factor   float64  // this parcel's luck: multiplies every transport leg
+	factor   float64  // this parcel's luck: multiplies every transport leg (run.speed)
 	promise  [2]int64 // promised delivery, then an update; Unix seconds
 	promised uint64   // per event, 2 bits: 0 no promised_at, 1 promise[0], 2 promise[1]
 	bare     bare     // which events omit their countries
@@ -194,7 +194,7 @@ func (r *run) attributes(s *shipment, i int) (a uint64, f fate) {
 	d := ln.d
 	s.dest = d.people[pickCum(d.peopleW, rng.Float64()*d.peopleW[len(d.peopleW)-1])]
 	s.tracking = r.trackingNumber(s, m)
-	s.factor = math.Exp(0.22 * clampNorm(rng.NormFloat64()))
+	s.factor = drawLuck(rng)
 
 	f = fateNormal
 	cls := s.svc.class
@@ -208,6 +208,26 @@ func (r *run) attributes(s *shipment, i int) (a uint64, f fate) {
 	}
 
 	return a, f
+}
+
+// luckSigma is the sigma of the log of a parcel's luck factor.
+const luckSigma = 0.22
+
+// drawLuck draws a parcel's luck factor, the log-normal multiplier of its
+// transport legs, from rng.
+func drawLuck(rng *rand.Rand) float64 {
+	return math.Exp(luckSigma * clampNorm(rng.NormFloat64()))
+}
+
+// speed is the multiplier of the transport legs of s that are drawn now:
+// its product's speed times its luck. In a luck-free oracle's
+// continuation, the legs drawn after the fork take the luck that the
+// continuation drew afresh instead (see fork).
+func (r *run) speed(s *shipment) float64 {
+	if f := r.fork; f != nil && f.luckFree && f.forked() {
+		return s.svc.speed * f.luck
+	}
+	return s.svc.speed * s.factor
 }
 
 // journeyLimit is MaxJourney in seconds, and lastTry the last redraw of an
@@ -272,7 +292,6 @@ func (r *run) journey(s *shipment, f fate) {
 	c, ln, sv := s.c, s.lane, s.svc
 	o, d := ln.o, ln.d
 	lt := &legTables[sv.class]
-	sp := sv.speed * s.factor
 	var geo uint16
 	if c.coords {
 		geo = locCoords
@@ -287,25 +306,25 @@ func (r *run) journey(s *shipment, f fate) {
 	if f == fateInfoOnly {
 		return
 	}
-	t = r.add(s, kPickup, r.daytime(t+r.dur(lt[lgPickup], sp), o.off, 8, 20, false), lp(s.origin, geo))
+	t = r.add(s, kPickup, r.daytime(t+r.dur(lt[lgPickup], r.speed(s)), o.off, 8, 20, false), lp(s.origin, geo))
 	hub := nearestHub[s.origin]
 	if rng.IntN(10) < 3 { // a consolidator's hub elsewhere
 		hub = o.hubs[rng.IntN(len(o.hubs))]
 	}
-	t = r.add(s, kHubIn, t+r.dur(lt[lgToHub], sp), lp(hub, geo))
-	t += r.dur(lt[lgHubDwell], sp)
+	t = r.add(s, kHubIn, t+r.dur(lt[lgToHub], r.speed(s)), lp(hub, geo))
+	t += r.dur(lt[lgHubDwell], r.speed(s))
 	if r.chance(c.density) {
 		t = r.add(s, kHubOut, t, lp(hub, geo))
 	}
 	if ln.customs {
 		gw := o.gws[rng.IntN(len(o.gws))]
-		t = r.add(s, kExport, t+r.dur(lt[lgToExport], sp), lp(gw, geo))
-		t = r.add(s, kDepart, t+r.dur(lt[lgToDepart], sp), lp(gw, geo))
+		t = r.add(s, kExport, t+r.dur(lt[lgToExport], r.speed(s)), lp(gw, geo))
+		t = r.add(s, kDepart, t+r.dur(lt[lgToDepart], r.speed(s)), lp(gw, geo))
 	} else {
-		t = r.add(s, kDepart, t+r.dur(lt[lgToDepart], sp), lp(hub, geo))
+		t = r.add(s, kDepart, t+r.dur(lt[lgToDepart], r.speed(s)), lp(hub, geo))
 	}
 
-	lh := r.dur(lt[lgLinehaul], sp*ln.dist)
+	lh := r.dur(lt[lgLinehaul], r.speed(s)*ln.dist)
 	if (sv.class == economy || sv.class == standard) && len(d.transits) > 0 && r.chance(0.3) {
 		part := lh * 2 / 5
 		t = r.add(s, kTransitHub, t+part, lp(d.transits[rng.IntN(len(d.transits))], geo))
@@ -350,14 +369,14 @@ func (r *run) journey(s *shipment, f fate) {
 		}
 	}
 	if r.chance(0.015) {
-		t = r.add(s, kDelay, t+r.dur(lt[lgToDestHub], sp)/2, s.evs[len(s.evs)-1].loc)
+		t = r.add(s, kDelay, t+r.dur(lt[lgToDestHub], r.speed(s))/2, s.evs[len(s.evs)-1].loc)
 		t += day + rng.Int64N(2*day)
 	}
-	t = r.add(s, kDestHub, t+r.dur(lt[lgToDestHub], sp), lp(nearestHub[s.dest], geo))
+	t = r.add(s, kDestHub, t+r.dur(lt[lgToDestHub], r.speed(s)), lp(nearestHub[s.dest], geo))
 	if c.handover {
-		t = r.add(s, kHandover, t+r.dur(lt[lgHandover], sp), lp(s.dest, geo))
+		t = r.add(s, kHandover, t+r.dur(lt[lgHandover], r.speed(s)), lp(s.dest, geo))
 	}
-	r.lastMile(s, t+r.dur(lt[lgLastMile], sp), geo)
+	r.lastMile(s, t+r.dur(lt[lgLastMile], r.speed(s)), geo)
 }
 
 // lastMile writes the delivery attempts from t on: a pickup point straight

@@ -23,7 +23,9 @@ const DefaultOracleDraws = 64
 // run on many times, each time from a fresh random stream. The quantiles of
 // the delivery times of those continuations are the true conditional
 // quantiles (up to sampling error), which no model that sees only the
-// events can beat; see "The oracle" in the package documentation.
+// events can beat; see "The oracle" in the package documentation. An
+// Oracle from NewLuckFreeOracle forgets one thing before it lets the
+// journey run on, the parcel's luck, and draws that afresh too.
 //
 // An Oracle is safe for concurrent use: each Predict borrows scratch state
 // from a pool.
@@ -35,12 +37,56 @@ type Oracle struct {
 
 // NewOracle returns an oracle for the workload of g that draws n
 // continuations per prediction; n <= 0 means DefaultOracleDraws.
-func (g *Generator) NewOracle(n int) *Oracle {
+func (g *Generator) NewOracle(n int) *Oracle { return g.newOracle(n, false) }
+
+// NewLuckFreeOracle is NewOracle, except that each continuation draws the
+// parcel's luck factor afresh from its prior (the distribution the
+// generator draws the parcel's own from, see drawLuck) and applies it,
+// instead of the parcel's own, to every transport leg whose duration the
+// continuation draws after scan nn: pickup, to and through the sorting
+// centre, export, departure, linehaul, to the delivery facility (also
+// before a delay), hand-over and last mile. The durations that luck does
+// not scale (customs, holds, the delivery rounds, collection at a pickup
+// point, returns) are drawn as in NewOracle.
+//
+// Everything up to scan nn is as generated: the durations drawn before
+// the switch keep the parcel's own factor, so that scans 0 to nn are
+// reproduced exactly. A duration drawn before scan nn and spent after it,
+// the rest of a linehaul after a transit hub scan, keeps it too (it is
+// about 3/2 of the part seen, so no secret). Only the luck is unknown: this
+// oracle knows all else NewOracle knows, the lane, carrier, product and
+// recipient, and the fate, all decided before the journey (a parcel the
+// generator will lose still gets no prediction), and it keeps only the
+// continuations that fit MaxJourney as the journey did.
+//
+// So it predicts as an oracle would that knew the generator's process but
+// made nothing of what the legs seen so far tell of the parcel's luck. That
+// makes it a reference, not a bound: its excess error over NewOracle's is
+// what ignoring the luck altogether costs, and a model, which may infer
+// the luck from the legs it has seen (how long the parcel has taken so far
+// says much of it), can win part of that back. Its intervals are wider
+// than NewOracle's, the more so the more transport legs lie ahead; once
+// none does (after out_for_delivery) the two predict alike. They still
+// hold the delivery about 80% of the time, for the parcel's own luck is a
+// draw from the same prior, though not exactly, for the legs seen make
+// some lucks likelier than others.
+//
+// Continuation j of a prediction draws the journey from the same stream as
+// NewOracle's continuation j, and its luck from a stream of its own, so
+// that the two oracles' predictions differ little more than their
+// knowledge does; predictions after out_for_delivery are identical.
+func (g *Generator) NewLuckFreeOracle(n int) *Oracle { return g.newOracle(n, true) }
+
+func (g *Generator) newOracle(n int, luckFree bool) *Oracle {
 	if n <= 0 {
 		n = DefaultOracleDraws
 	}
 	o := &Oracle{g: g, n: n}
-	o.pool.New = func() any { return newOracleRun(g, n) }
+	o.pool.New = func() any {
+		r := newOracleRun(g, n)
+		r.stream.luckFree = luckFree
+		return r
+	}
 	return o
 }
 
@@ -120,13 +166,18 @@ func timeQuantile(sorted []int64, q float64) int64 {
 // is run.dur (a normal deviate and math.Exp); durs keeps the durations of
 // the prefix, the same in every continuation, with the state of the stream
 // after each, so that only the first continuation computes them.
+//
+// In a luck-free oracle, the transport legs drawn after the switch take
+// the luck the continuation drew, not the parcel's (see run.speed).
 type fork struct {
-	pcg  *rand.PCG
-	s    *shipment
-	at   int // 0: never switch
-	alt  rand.PCG
-	durs []memo // of the prefix, in draw order
-	k    int    // next of durs
+	pcg      *rand.PCG
+	s        *shipment
+	at       int // 0: never switch
+	alt      rand.PCG
+	durs     []memo // of the prefix, in draw order
+	k        int    // next of durs
+	luckFree bool
+	luck     float64 // the continuation's luck, if luckFree
 }
 
 // memo is a duration of the prefix and the state of the stream after it
@@ -138,7 +189,7 @@ type memo struct {
 
 // Uint64 makes fork a rand.Source.
 func (f *fork) Uint64() uint64 {
-	if f.at > 0 && len(f.s.evs) >= f.at {
+	if f.forked() {
 		return f.alt.Uint64()
 	}
 	return f.pcg.Uint64()
@@ -146,6 +197,9 @@ func (f *fork) Uint64() uint64 {
 
 // replaying reports whether the journey is still in the prefix.
 func (f *fork) replaying() bool { return f.at > 0 && len(f.s.evs) < f.at }
+
+// forked reports whether the journey is past the prefix, drawing from alt.
+func (f *fork) forked() bool { return f.at > 0 && len(f.s.evs) >= f.at }
 
 // recall returns the next duration of the prefix, drawn by an earlier
 // continuation, and moves the stream past it.
@@ -177,6 +231,9 @@ type oracleRun struct {
 	ties     uint32   // bit k: scan k (k <= nn) shares the second of scan k-1
 	seen     int64    // occurred_at of scan nn, Unix seconds
 	times    []int64
+	// The stream a luck-free oracle's continuation draws its luck from.
+	luckPCG rand.PCG
+	luckRng *rand.Rand
 }
 
 func newOracleRun(g *Generator, n int) *oracleRun {
@@ -185,6 +242,7 @@ func newOracleRun(g *Generator, n int) *oracleRun {
 	r.fork = &r.stream
 	r.rng = rand.New(&r.stream)
 	r.qrng = rand.New(&r.qpcg)
+	r.luckRng = rand.New(&r.luckPCG)
 	r.base.evs, r.cont.evs = r.base.evsBuf[:0], r.cont.evsBuf[:0]
 	return r
 }
@@ -248,6 +306,10 @@ func (r *oracleRun) continuation(j int) (at int64, accepted bool) {
 	seed := splitmix(r.a ^ splitmix(uint64(r.nn)<<32|uint64(j)) ^ 0x3c6ef372fe94f82b)
 	r.pcg = r.start
 	r.stream.alt.Seed(seed, splitmix(seed^0xa54ff53a5f1d36f1))
+	if r.stream.luckFree {
+		r.luckPCG.Seed(splitmix(seed^0x510e527fade682d1), splitmix(seed^0x9b05688c2b3e6c1f))
+		r.stream.luck = drawLuck(r.luckRng)
+	}
 	r.stream.at, r.stream.k = r.nn+1, 0
 	r.journey(s, r.f)
 	if over := s.lastTime()-s.order >= journeyLimit; over != r.squeezed {

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -170,37 +171,185 @@ func TestOracleCalibration(t *testing.T) {
 	}
 }
 
+// oracles are the two kinds of Oracle, for tests that hold for both.
+var oracles = []struct {
+	name string
+	new  func(g *Generator, n int) *Oracle
+}{
+	{"oracle", (*Generator).NewOracle},
+	{"luck-free", (*Generator).NewLuckFreeOracle},
+}
+
+// The luck-free oracle, asked about the same scans, is about as well
+// calibrated against the deliveries, which carry the parcels' own luck,
+// and less sharp than NewOracle, most early in the journey; once no
+// transport leg is left, the two agree.
+func TestLuckFreeOracleCalibration(t *testing.T) {
+	g, err := New(Config{Shipments: 2000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ships := byShipment(t, g.Events())
+	known := predictAll(g.NewOracle(32), ships)
+	free := predictAll(g.NewLuckFreeOracle(32), ships)
+	type tally struct {
+		n, inside            int
+		width, freeWidth     float64 // sums of p90-p10, hours
+		absErr, freeAbsErr   float64 // sums of |p50-actual|, hours
+		freeInside, mismatch int
+	}
+	byStatus := map[schemas.Status]*tally{}
+	var all tally
+	var missing, below int
+	for k, f := range free {
+		kn := known[k]
+		if f.ok != kn.ok {
+			t.Fatalf("prediction %d: ok %v, NewOracle's %v; the fate is known to both", k, f.ok, kn.ok)
+		}
+		if !f.ok {
+			missing++
+			continue
+		}
+		if !(f.at <= f.p10 && f.p10 <= f.p50 && f.p50 <= f.p90) {
+			t.Fatalf("prediction %+v: want occurred_at <= p10 <= p50 <= p90", f)
+		}
+		st := byStatus[f.status]
+		if st == nil {
+			st = &tally{}
+			byStatus[f.status] = st
+		}
+		for _, x := range []*tally{st, &all} {
+			x.n++
+			if kn.p10 <= kn.actual && kn.actual <= kn.p90 {
+				x.inside++
+			}
+			if f.p10 <= f.actual && f.actual <= f.p90 {
+				x.freeInside++
+			}
+			x.width += float64(kn.p90-kn.p10) / 3600
+			x.freeWidth += float64(f.p90-f.p10) / 3600
+			x.absErr += math.Abs(float64(kn.p50-kn.actual)) / 3600
+			x.freeAbsErr += math.Abs(float64(f.p50-f.actual)) / 3600
+			if [3]int64{f.p10, f.p50, f.p90} != [3]int64{kn.p10, kn.p50, kn.p90} {
+				x.mismatch++
+			}
+		}
+		if f.actual < f.p50 {
+			below++
+		}
+	}
+	statuses := make([]schemas.Status, 0, len(byStatus))
+	for st := range byStatus {
+		statuses = append(statuses, st)
+	}
+	slices.Sort(statuses)
+	logLine := func(name string, x *tally) {
+		n := float64(x.n)
+		t.Logf("%-22s %6d: coverage %.3f, luck-free %.3f; mean p90-p10 %6.1f h, luck-free %6.1f h; MAE %5.1f h, luck-free %5.1f h; %d differ",
+			name, x.n, float64(x.inside)/n, float64(x.freeInside)/n, x.width/n, x.freeWidth/n, x.absErr/n, x.freeAbsErr/n, x.mismatch)
+	}
+	for _, st := range statuses {
+		logLine(st.String(), byStatus[st])
+	}
+	logLine("all", &all)
+	cover, under := float64(all.freeInside)/float64(all.n), float64(below)/float64(all.n)
+	t.Logf("luck-free: %d predictions, %d without, below p50 %.3f", all.n, missing, under)
+	// The parcel's own luck is a draw from the prior the continuations
+	// draw theirs from, so the delivery falls inside [p10, p90] about 80%
+	// of the time; not exactly, for the legs seen make some lucks likelier.
+	if cover < 0.72 || cover > 0.88 {
+		t.Errorf("luck-free p10-p90 coverage is %.3f, want about 0.8", cover)
+	}
+	if under < 0.44 || under > 0.56 {
+		t.Errorf("actual delivery before the luck-free p50 in %.3f of predictions, want about 0.5", under)
+	}
+	if missing > all.n/1000 {
+		t.Errorf("%d of %d luck-free predictions for delivered shipments are missing", missing, all.n+missing)
+	}
+	// Early on, nearly every leg is still ahead, and the luck scales them
+	// all: not knowing it widens the intervals.
+	for _, st := range []schemas.Status{schemas.InfoReceived, schemas.PickedUp} {
+		x := byStatus[st]
+		if x == nil || x.n < 1000 {
+			t.Fatalf("%v predictions after %s, want at least 1000", x, st)
+		}
+		if x.freeWidth <= x.width*1.05 {
+			t.Errorf("after %s, mean luck-free p90-p10 %.1f h, NewOracle's %.1f h: want wider", st, x.freeWidth/float64(x.n), x.width/float64(x.n))
+		}
+		if x.freeAbsErr <= x.absErr {
+			t.Errorf("after %s, luck-free MAE %.1f h, NewOracle's %.1f h: want larger", st, x.freeAbsErr/float64(x.n), x.absErr/float64(x.n))
+		}
+	}
+	// Out for delivery, no transport leg is left to draw, and continuation
+	// j of both draws the same stream.
+	if x := byStatus[schemas.OutForDelivery]; x == nil || x.n == 0 || x.mismatch != 0 {
+		t.Errorf("after out_for_delivery, %+v: want predictions, all NewOracle's", x)
+	}
+}
+
 func TestOracleDeterministic(t *testing.T) {
 	g, err := New(Config{Shipments: 300, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ships := byShipment(t, g.Events())
-	a, b := g.NewOracle(8), g.NewOracle(8)
-	var some, differ int
-	for _, p := range ships {
-		for _, e := range p.scans {
-			x10, x50, x90, xok := a.Predict(e.EventID)
-			y10, y50, y90, yok := a.Predict(e.EventID)
-			z10, z50, z90, zok := b.Predict(e.EventID)
-			x := [4]any{x10, x50, x90, xok}
-			if y := [4]any{y10, y50, y90, yok}; x != y {
-				t.Fatalf("%s: %v, then %v", e.EventID, x, y)
-			}
-			if z := [4]any{z10, z50, z90, zok}; x != z {
-				t.Fatalf("%s: %v from one oracle, %v from another", e.EventID, x, z)
-			}
-			if xok {
-				some++
-				if x10 != x90 {
-					differ++
+	known := g.NewOracle(8)
+	for _, kind := range oracles {
+		t.Run(kind.name, func(t *testing.T) {
+			a, b := kind.new(g, 8), kind.new(g, 8)
+			var some, differ, unlike int
+			for _, p := range ships {
+				for _, e := range p.scans {
+					x10, x50, x90, xok := a.Predict(e.EventID)
+					y10, y50, y90, yok := a.Predict(e.EventID)
+					z10, z50, z90, zok := b.Predict(e.EventID)
+					x := [4]any{x10, x50, x90, xok}
+					if y := [4]any{y10, y50, y90, yok}; x != y {
+						t.Fatalf("%s: %v, then %v", e.EventID, x, y)
+					}
+					if z := [4]any{z10, z50, z90, zok}; x != z {
+						t.Fatalf("%s: %v from one oracle, %v from another", e.EventID, x, z)
+					}
+					if xok {
+						some++
+						if x10 != x90 {
+							differ++
+						}
+					}
+					k10, k50, k90, kok := known.Predict(e.EventID)
+					if kok != xok {
+						t.Fatalf("%s: ok %v, NewOracle's %v; the fate is known to both", e.EventID, xok, kok)
+					}
+					if [3]int64{x10, x50, x90} != [3]int64{k10, k50, k90} {
+						unlike++
+					}
 				}
 			}
-		}
-	}
-	// Not a constant: most predictions are intervals.
-	if some == 0 || differ < some/2 {
-		t.Errorf("%d of %d predictions are intervals", differ, some)
+			// Not a constant: most predictions are intervals.
+			if some == 0 || differ < some/2 {
+				t.Errorf("%d of %d predictions are intervals", differ, some)
+			}
+			// Not NewOracle: the luck changes most predictions.
+			if kind.name == "luck-free" && unlike < some/2 {
+				t.Errorf("%d of %d predictions differ from NewOracle's, want most", unlike, some)
+			}
+			// Predictions on all cores, sharing the pool, are those made
+			// one at a time.
+			par := predictAll(kind.new(g, 8), ships)
+			k := 0
+			for _, p := range ships {
+				if p.delivered < 0 {
+					continue
+				}
+				for _, e := range p.scans[:p.delivered] {
+					p10, p50, p90, ok := a.Predict(e.EventID)
+					if q := par[k]; [3]int64{q.p10, q.p50, q.p90} != [3]int64{p10, p50, p90} || q.ok != ok {
+						t.Fatalf("%s: %+v on all cores, %d, %d, %d, %v alone", e.EventID, q, p10, p50, p90, ok)
+					}
+					k++
+				}
+			}
+		})
 	}
 }
 
@@ -218,7 +367,12 @@ func TestOracleRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	ships := byShipment(t, g.Events())
-	o := g.NewOracle(8)
+	for _, kind := range oracles {
+		t.Run(kind.name, func(t *testing.T) { testOracleRejects(t, kind.new(g, 8), big, other, ships) })
+	}
+}
+
+func testOracleRejects(t *testing.T, o *Oracle, big, other *Generator, ships []*scored) {
 	f := func(id string) {
 		t.Helper()
 		if p10, p50, p90, ok := o.Predict(id); ok {
@@ -304,8 +458,20 @@ func TestOracleContinuationRepeatsScans(t *testing.T) {
 		t.Fatal(err)
 	}
 	ships := byShipment(t, g.Events())
+	for _, luckFree := range []bool{false, true} {
+		name := "oracle"
+		if luckFree {
+			name = "luck-free"
+		}
+		t.Run(name, func(t *testing.T) { testContinuationRepeatsScans(t, g, ships, luckFree) })
+	}
+}
+
+func testContinuationRepeatsScans(t *testing.T, g *Generator, ships []*scored, luckFree bool) {
 	r := newOracleRun(g, 4)
+	r.stream.luckFree = luckFree
 	var forks, varied int
+	var lucks []float64 // log of the lucks the continuations drew
 	for _, p := range ships {
 		for nn, e := range p.scans {
 			if !r.prepare(e.EventID) {
@@ -313,7 +479,11 @@ func TestOracleContinuationRepeatsScans(t *testing.T) {
 			}
 			var ends []int64
 			for j := range 4 {
-				if _, accepted := r.continuation(j); !accepted || r.squeezed {
+				_, accepted := r.continuation(j)
+				if luckFree {
+					lucks = append(lucks, math.Log(r.stream.luck))
+				}
+				if !accepted || r.squeezed {
 					continue // a compressed journey's scans all move
 				}
 				s := &r.cont
@@ -342,6 +512,22 @@ func TestOracleContinuationRepeatsScans(t *testing.T) {
 	}
 	if varied < forks*9/10 {
 		t.Errorf("continuations end at different times after %d of %d scans, want nearly all", varied, forks)
+	}
+	if !luckFree {
+		return
+	}
+	// The lucks drawn afresh follow the prior: a log-normal of sigma
+	// luckSigma, clamped.
+	var sum, sq float64
+	for _, l := range lucks {
+		sum += l
+		sq += l * l
+	}
+	mean := sum / float64(len(lucks))
+	sd := math.Sqrt(sq/float64(len(lucks)) - mean*mean)
+	t.Logf("%d lucks drawn: log mean %.4f, sd %.4f", len(lucks), mean, sd)
+	if len(lucks) < 10000 || math.Abs(mean) > 0.01 || math.Abs(sd-luckSigma) > 0.01 {
+		t.Errorf("%d lucks drawn with log mean %.4f and sd %.4f, want many, about 0 and %.2f", len(lucks), mean, sd, luckSigma)
 	}
 }
 
