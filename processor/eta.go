@@ -169,8 +169,9 @@ func (l *learner) pick(want uint32) *eta.Model {
 }
 
 // await waits until the current model's version is at least v, ctx ends
-// or wait passes, and reports whether it got there.
-func (l *learner) await(ctx context.Context, v uint32, wait time.Duration) bool {
+// or wait passes, and reports whether it got there and whether it gave up
+// on wait.
+func (l *learner) await(ctx context.Context, v uint32, wait time.Duration) (got, timedOut bool) {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	l.mu.RLock()
@@ -182,19 +183,19 @@ func (l *learner) await(ctx context.Context, v uint32, wait time.Duration) bool 
 		have, target, steps, changed := l.model.Version(), l.target, l.steps, l.changed
 		l.mu.RUnlock()
 		if have >= v {
-			return true
+			return true, false
 		}
 		if steps > asked && target < v {
 			// Another partition has not reached v yet: waiting would
 			// tie this one to the slowest.
-			return true
+			return false, false
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return false
+			return false, false
 		case <-timer.C:
-			return false
+			return false, true
 		}
 	}
 }
@@ -273,37 +274,41 @@ func (l *learner) step(ctx context.Context) error {
 			cur = m
 		}
 	}
-	var next *eta.Model
-	for cur.Version() < target {
-		if next == nil {
-			next = cur.Clone()
-		}
-		from := next.Version()
-		if from == 0 {
-			first, err := l.sink.FirstLearn(ctx)
-			if err != nil {
-				return err
-			}
-			if first == 0 || first > target {
-				// Nothing to learn up to target: the empty model of that
-				// version, which owners waiting for it may take.
-				next.Learn(nil, nil, target)
-				l.set(next, true)
-				return nil
-			}
-			from = first - first%day - day
-		}
-		to := min(from-from%day+day, target)
-		if err := l.learn(ctx, next, from, to); err != nil {
+	from := cur.Version()
+	if from == 0 {
+		first, err := l.sink.FirstLearn(ctx)
+		if err != nil {
 			return err
 		}
+		if first == 0 || first > target {
+			// Nothing to learn up to target: the empty model of that
+			// version, which owners waiting for it may take.
+			next := cur.Clone()
+			next.Learn(nil, nil, target)
+			l.set(next, true)
+			return nil
+		}
+		from = first - first%day - day
+	}
+	// Two queries for the whole range, then one Learn per day.
+	var ds []eta.Delivery
+	if err := l.sink.Learned(ctx, from, target, func(d eta.Delivery) error {
+		ds = append(ds, d)
+		return nil
+	}); err != nil {
+		return err
+	}
+	vs, err := l.sink.VisitCounts(ctx, from, target)
+	if err != nil {
+		return err
+	}
+	for v := from - from%day + day; v <= target; v += day {
+		next := cur.Clone()
+		next.Learn(learnedOn(ds, v, func(d *eta.Delivery) uint32 { return d.Learn }), learnedOn(vs, v, func(c *eta.VisitCount) uint32 { return c.Learn }), v)
 		// Owners waiting for this day get it now; the copy they read is
 		// not learned on again.
 		l.set(next, true)
-		cur, next = next, nil
-		if cur.Version() < target {
-			next = cur.Clone()
-		}
+		cur = next
 	}
 	blob, err := cur.MarshalBinary()
 	if err != nil {
@@ -341,21 +346,15 @@ func (l *learner) partitions(ctx context.Context) ([]int, error) {
 	return out, nil
 }
 
-// learn teaches m the deliveries and scans of (from, to].
-func (l *learner) learn(ctx context.Context, m *eta.Model, from, to uint32) error {
-	var ds []eta.Delivery
-	if err := l.sink.Learned(ctx, from, to, func(d eta.Delivery) error {
-		ds = append(ds, d)
-		return nil
-	}); err != nil {
-		return err
+// learnedOn returns the items of xs whose learn day is v.
+func learnedOn[T any](xs []T, v uint32, learn func(*T) uint32) []T {
+	var out []T
+	for i := range xs {
+		if learn(&xs[i]) == v {
+			out = append(out, xs[i])
+		}
 	}
-	vs, err := l.sink.VisitCounts(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	m.Learn(ds, vs, to)
-	return nil
+	return out
 }
 
 // etaOwner is an owner's side of predictions: its predictor and what its

@@ -67,7 +67,7 @@ func (p *pipeline) conn() driver.Conn {
 // shipments' states survive the restart, and a version's content does not
 // depend on when it was built.
 func TestPredictionsSurviveRestart(t *testing.T) {
-	_, msgs := workload(t, 3000, 23)
+	_, msgs := workload(t, 2000, 23)
 	models := func(p *pipeline) map[uint32]int64 {
 		rows, err := p.conn().Query(context.Background(), "SELECT toUInt32(version), model FROM eta_models")
 		if err != nil {
@@ -140,7 +140,7 @@ func TestPredictionsSurviveRestart(t *testing.T) {
 // owning some partitions. Each builds or loads every model version; a
 // version saved by both must predict the same, whoever built it.
 func TestVersionsAgreeAcrossProcessors(t *testing.T) {
-	_, msgs := workload(t, 3000, 29)
+	_, msgs := workload(t, 2000, 29)
 	p := newPipeline(t, 4)
 	p.publish(msgs)
 	d := newDone(p.ends)

@@ -270,8 +270,13 @@ func (o *owner) align(ctx context.Context, msg *kafka.Message) bool {
 	if !o.flush(ctx) {
 		return false
 	}
-	if !o.eta.l.await(ctx, want, o.p.cfg.ETA.AlignWait) && ctx.Err() == nil {
+	got, timedOut := o.eta.l.await(ctx, want, o.p.cfg.ETA.AlignWait)
+	if !got {
+		// Not buildable yet (another partition is behind) or too slow:
+		// neither flush nor wait again before the next day.
 		o.eta.stuck = want
+	}
+	if timedOut && ctx.Err() == nil {
 		o.p.metrics.alignTimeouts.Add(1)
 		o.p.cfg.Log.Warn("the ETA model did not catch up with this partition; predicting with an older version",
 			"partition", o.partition, "want", time.Unix(int64(want), 0).UTC().Format(time.DateOnly),

@@ -44,7 +44,7 @@ const firstKey = "toUInt64(toUInt32(learn)) * 4294967296 + rev"
 // learnSQL returns the learned deliveries with their visits: the distinct
 // (as_of, milestone) of their predictions learnable by %TO%, as two arrays,
 // sorted by delivery and tracking number.
-var learnSQL = `SELECT o_tn, carrier, service, lane, toUInt32(start), toUInt32(delivered), visit_at, visit_milestone
+var learnSQL = `SELECT o_tn, carrier, service, lane, toUInt32(start), toUInt32(delivered), toUInt32(learned), visit_at, visit_milestone
 FROM
 (
     SELECT tracking_number, groupArray(as_of) AS visit_at, groupArray(milestone) AS visit_milestone
@@ -59,7 +59,7 @@ FROM
 ) AS visits
 ALL RIGHT JOIN
 (
-    SELECT tracking_number, tracking_number AS o_tn, delivered, start, carrier, service, lane
+    SELECT tracking_number, tracking_number AS o_tn, delivered, start, carrier, service, lane, learned
     FROM
     (
     ` + learnedSQL + `
@@ -81,7 +81,7 @@ func (s *Store) Learned(ctx context.Context, from, to uint32, fn func(eta.Delive
 	)
 	return s.etaQuery(spilling(ctx), q, []string{historyTable, outcomesTable}, what, func(scan func(...any) error) error {
 		var d eta.Delivery
-		if err := scan(&d.TrackingNumber, &d.Carrier, &d.Service, &d.Lane, &d.Start, &d.DeliveredAt, &ats, &milestones); err != nil {
+		if err := scan(&d.TrackingNumber, &d.Carrier, &d.Service, &d.Lane, &d.Start, &d.DeliveredAt, &d.Learn, &ats, &milestones); err != nil {
 			return err
 		}
 		for i, at := range ats {
@@ -108,7 +108,7 @@ func (s *Store) Learned(ctx context.Context, from, to uint32, fn func(eta.Delive
 // milestone and UTC day. The first learn day of a scan never changes once a
 // version past it is built: later predictions of the same scan come with
 // later learn days, and each learn day is a row of its own.
-var visitCountsSQL = `SELECT carrier, service, lane, milestone, toUInt32(toStartOfDay(as_of)) AS day, count() AS n
+var visitCountsSQL = `SELECT carrier, service, lane, milestone, toUInt32(toStartOfDay(as_of)) AS day, toUInt32(first) AS learned, count() AS n
 FROM
 (
     SELECT tracking_number, as_of, milestone, min(learn) AS first,
@@ -118,8 +118,8 @@ FROM
     GROUP BY tracking_number, as_of, milestone
     HAVING first > %FROM%
 )
-GROUP BY carrier, service, lane, milestone, day
-ORDER BY day, carrier, service, lane, milestone`
+GROUP BY carrier, service, lane, milestone, day, learned
+ORDER BY learned, day, carrier, service, lane, milestone`
 
 // VisitCounts counts the predictions model version to learns after version
 // from as scans under way (eta.VisitCount), each (shipment, as_of,
@@ -132,7 +132,7 @@ func (s *Store) VisitCounts(ctx context.Context, from, to uint32) ([]eta.VisitCo
 		var v eta.VisitCount
 		var m string
 		var n uint64
-		if err := scan(&v.Carrier, &v.Service, &v.Lane, &m, &v.Day, &n); err != nil {
+		if err := scan(&v.Carrier, &v.Service, &v.Lane, &m, &v.Day, &v.Learn, &n); err != nil {
 			return err
 		}
 		var err error

@@ -138,6 +138,7 @@ type VisitCount struct {
 	Milestone              Milestone
 	Day                    uint32 // Unix seconds of the day's start
 	N                      float64
+	Learn                  uint32 // the model version that learns them; 0 when the caller does not say
 }
 
 func (g *group) hist(m map[cell]*Hist, c cell) *Hist {

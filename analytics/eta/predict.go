@@ -395,7 +395,7 @@ func (c cached) inTail(q, v float64, promise uint32, base float64) float64 {
 }
 
 func clampTime(t float64, lo uint32) uint32 {
-	if t < float64(lo) {
+	if math.IsNaN(t) || t < float64(lo) {
 		return lo
 	}
 	if t > math.MaxUint32 {
@@ -467,9 +467,12 @@ func (p *Predictor) Quote(carrier, service, lane string, shippedAt, deadline uin
 		return q
 	}
 	t := float64(shippedAt)
-	q.P10 = clampTime(t+d.quantile(0.1)*3600, shippedAt)
-	q.P50 = clampTime(t+d.quantile(0.5)*3600, q.P10)
-	q.P90 = clampTime(t+d.quantile(0.9)*3600, q.P50)
+	// Beyond every delivery seen, the tail: as for a shipment without a
+	// promise (cached.inTail).
+	tl := cached{tail: d.tail, horizon: d.horizon}
+	q.P10 = clampTime(t+tl.inTail(0.1, d.quantile(0.1), 0, t)*3600, shippedAt)
+	q.P50 = clampTime(t+tl.inTail(0.5, d.quantile(0.5), 0, t)*3600, q.P10)
+	q.P90 = clampTime(t+tl.inTail(0.9, d.quantile(0.9), 0, t)*3600, q.P50)
 	q.Basis = p.basis(keys, ok, c)
 	if fd := p.remaining(keys, ok, int(q.Basis), c); fd != nil {
 		q.Deliveries = fd.own

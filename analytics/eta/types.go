@@ -85,6 +85,9 @@ type Delivery struct {
 	Start          uint32  // start of transit (DESIGN section 3), Unix seconds; 0 when unknown
 	DeliveredAt    uint32  // first delivered, Unix seconds
 	Visits         []Visit // scans before DeliveredAt, in occurred order
+	// Learn is the model version that learns it (see LearnVersion); 0 when
+	// the caller does not say.
+	Learn uint32
 }
 
 // Basis says what a prediction rests on: the group of past deliveries it was

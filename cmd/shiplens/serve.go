@@ -22,7 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f := newFlags("serve", "serve --brokers B [--listen ADDR] [--clickhouse ADDR]", stderr)
 	listen := f.String("listen", "127.0.0.1:8080", "HTTP listen address")
 	brokers := f.String("brokers", "127.0.0.1:9092", "Kafka brokers host:port[,host:port]")
-	addr := f.String("clickhouse", "", "ClickHouse for GET /v1/carriers (optional)")
+	addr := f.String("clickhouse", "", "ClickHouse for GET /v1/carriers and /v1/eta (optional)")
 	topic := f.String("topic", schemas.EventsTopic, "Kafka topic for accepted events")
 	dlq := f.String("dlq-topic", schemas.DLQTopic, "Kafka topic for rejected records")
 	maxBody := f.Int64("max-body", 10<<20, "largest request body in bytes")
@@ -58,6 +58,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := api.Config{Receiver: rc, Health: func(ctx context.Context) error { return kafkaadmin.Ping(ctx, bs) }, Gatherer: reg, Log: log}
 	if db != nil {
 		cfg.Scorecards = db // a nil *store.Store would be a non-nil interface
+		cfg.ETAs = db
+		cfg.Models = &api.Models{Source: db}
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
