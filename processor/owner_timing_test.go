@@ -2,50 +2,99 @@ package processor
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/schemas"
 )
 
 // BenchmarkHandle measures decode + process in memory on one goroutine: the
-// per-event work of a partition owner without Kafka or ClickHouse.
+// per-event work of a partition owner without Kafka or ClickHouse, with
+// and without predictions.
 func BenchmarkHandle(b *testing.B) {
 	g, err := gen.New(gen.Config{Shipments: 20000, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	var msgs []kafka.Message
+	events := g.Events()
+	msgs := make([]kafka.Message, len(events))
 	var size int64
-	if err := g.Run(context.Background(), func(e *schemas.Event) error {
-		v, err := e.Marshal()
-		msgs = append(msgs, kafka.Message{Key: []byte(e.TrackingNumber), Value: v})
+	for i := range events {
+		v, err := events[i].Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs[i] = kafka.Message{Key: []byte(events[i].TrackingNumber), Value: v}
 		size += int64(len(v))
-		return err
-	}); err != nil {
-		b.Fatal(err)
 	}
 	now := time.Now()
-	p := &Processor{cfg: Config{Now: func() time.Time { return now }}.withDefaults(), metrics: newMetrics()}
-	b.SetBytes(size / int64(len(msgs)))
-	b.ReportAllocs()
-	o := newOwner(p, nil, 0, 0)
-	i := 0
-	ctx := context.Background()
-	for b.Loop() {
-		if i == len(msgs) {
-			i = 0
-			o = newOwner(p, nil, 0, 0)
+	for _, withETA := range []bool{false, true} {
+		name := "predictions=off"
+		if withETA {
+			name = "predictions=on"
 		}
-		o.handle(ctx, &msgs[i])
-		if o.part.Changed() > 50000 {
-			o.part.Pending(0)
-			o.part.Written()
-		}
-		i++
+		b.Run(name, func(b *testing.B) {
+			p := &Processor{cfg: Config{Now: func() time.Time { return now }}.withDefaults(), metrics: newMetrics()}
+			if withETA {
+				p.learner = newLearner(p, nil, p.cfg.ETA)
+				p.learner.set(trained(events), true)
+			}
+			b.SetBytes(size / int64(len(msgs)))
+			b.ReportAllocs()
+			o := newOwner(p, nil, 0, 0)
+			i := 0
+			ctx := context.Background()
+			for b.Loop() {
+				if i == len(msgs) {
+					i = 0
+					o = newOwner(p, nil, 0, 0)
+				}
+				o.handle(ctx, &msgs[i])
+				if o.part.Changed() > 50000 {
+					o.part.Pending(0)
+					o.part.Written()
+					if o.eta != nil {
+						o.eta.take(&writeReq{}, o.part.Watermark())
+					}
+				}
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// trained returns a model that learned every delivery of events, so that
+// predictions take the learned path, not the cold start.
+func trained(events []schemas.Event) *eta.Model {
+	byTN := map[string][]schemas.Event{}
+	for _, e := range events {
+		byTN[e.TrackingNumber] = append(byTN[e.TrackingNumber], e)
+	}
+	var ds []eta.Delivery
+	last := uint32(0)
+	for tn, evs := range byTN {
+		slices.SortFunc(evs, func(a, b schemas.Event) int { return a.OccurredAt.Compare(b.OccurredAt) })
+		var s analytics.Shipment
+		var visits []eta.Visit
+		for i := range evs {
+			s.Apply(&evs[i])
+			if s.Delivered() {
+				ds = append(ds, eta.Delivery{TrackingNumber: tn, Carrier: s.Carrier(), Service: s.Service(), Lane: s.Lane(),
+					Start: s.Start(), DeliveredAt: s.DeliveredAt, Visits: visits})
+				last = max(last, s.DeliveredAt)
+				break
+			}
+			visits = append(visits, eta.Visit{At: s.LastAt, Milestone: eta.MilestoneOf(&s)})
+		}
+	}
+	m := eta.New(eta.Config{})
+	m.Learn(ds, nil, last-last%86400+86400)
+	return m
 }

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/sourcegraph/conc"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver"
@@ -182,10 +184,63 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintf(stdout, "\n%d carrier-lane rows in all: shiplens report carriers --format table|json gives each.\n", len(card.Rows()))
+		if err := sampleETAs(ctx, db, stdout); err != nil {
+			return err
+		}
 	}
 	say("done in %s", time.Since(began).Round(time.Millisecond))
 	if *addr != "" {
 		say("query it again: shiplens report carriers --clickhouse %s --from %s --to %s", chAddr, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
 	}
 	return nil
+}
+
+// sampleETAs prints a few current predictions and a what-if quote, once
+// the processor has learned a model.
+func sampleETAs(ctx context.Context, db *store.Store, w io.Writer) error {
+	m, err := latestModel(ctx, db)
+	if err != nil || m == nil {
+		return err
+	}
+	var sample []eta.Record
+	errEnough := errors.New("enough")
+	if err := db.EachPrediction(ctx, func(r eta.Record) error {
+		if r.Basis <= eta.BasisGlobal && r.Lane != "" {
+			sample = append(sample, r)
+		}
+		if len(sample) == 6 {
+			return errEnough
+		}
+		return nil
+	}); err != nil && !errors.Is(err, errEnough) {
+		return err
+	}
+	fmt.Fprintf(w, "\nPredicted deliveries (model %s, %d deliveries learned; shiplens eta TRACKING... gives any)\n\n",
+		time.Unix(int64(m.Version()), 0).UTC().Format(time.DateOnly), m.Deliveries())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "tracking number\tcarrier\tlane\tstatus\tas of\tp10\tpredicted\tp90\tbasis")
+	for _, r := range sample {
+		a := eta.NewAnswer(r, nil, r.AsOf, "en")
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.TrackingNumber, a.Carrier, a.Lane, a.StatusText, a.AsOf.Format("2006-01-02 15:04"),
+			a.P10.Format(time.DateOnly), a.PredictedDelivery.Format(time.DateOnly), a.P90.Format(time.DateOnly), a.Basis)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	shipped := m.Version()
+	resp := eta.NewQuoteResponse(m.NewPredictor(), "CN-US", "", "", shipped, shipped+14*86400)
+	fmt.Fprintf(w, "\nWhich carrier for CN-US, shipped %s, due within 14 days? (shiplens eta quote)\n\n", resp.ShippedAt.Format(time.DateOnly))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "rank\tcarrier\tservice\tp50\tp90\tP(on time)")
+	for i, o := range resp.Options {
+		if i == 5 {
+			break
+		}
+		prob := "-"
+		if o.OnTime != nil {
+			prob = fmt.Sprintf("%.0f%%", 100**o.OnTime)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", i+1, o.Carrier, o.Service, o.PredictedDelivery.Format(time.DateOnly), o.P90.Format(time.DateOnly), prob)
+	}
+	return tw.Flush()
 }
