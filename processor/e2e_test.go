@@ -37,6 +37,9 @@ type pipeline struct {
 	db      string // and database
 	ends    map[int]int64
 	onRetry func(what string, attempt int, err error) // passed to every processor
+	// predict turns ETA predictions on: the tests of the aggregates run
+	// without them, which the ETA tests cover, to keep the suite short.
+	predict bool
 }
 
 func newPipeline(t *testing.T, partitions int) *pipeline {
@@ -317,6 +320,7 @@ func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processo
 		Log:      testLog(),
 		OnCommit: hook,
 		OnRetry:  p.onRetry,
+		ETA:      processor.ETAConfig{Disabled: !p.predict},
 	}, p.store)
 	if err != nil {
 		p.t.Fatal(err)

@@ -91,6 +91,7 @@ func TestPredictionsSurviveRestart(t *testing.T) {
 	}
 	run := func(stops ...int) (*pipeline, map[string]prediction, uint32) {
 		p := newPipeline(t, 4)
+		p.predict = true
 		var v uint32
 		from := 0
 		for _, end := range append(stops, len(msgs)) {
@@ -142,6 +143,7 @@ func TestPredictionsSurviveRestart(t *testing.T) {
 func TestVersionsAgreeAcrossProcessors(t *testing.T) {
 	_, msgs := workload(t, 2000, 29)
 	p := newPipeline(t, 4)
+	p.predict = true
 	p.publish(msgs)
 	d := newDone(p.ends)
 	a, stopA := p.processorWith("eta-two", d.commit)
