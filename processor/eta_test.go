@@ -69,23 +69,9 @@ func (p *pipeline) conn() driver.Conn {
 func TestPredictionsSurviveRestart(t *testing.T) {
 	_, msgs := workload(t, 2000, 23)
 	models := func(p *pipeline) map[uint32]int64 {
-		rows, err := p.conn().Query(context.Background(), "SELECT toUInt32(version), model FROM eta_models")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
 		out := map[uint32]int64{}
-		for rows.Next() {
-			var v uint32
-			var blob string
-			if err := rows.Scan(&v, &blob); err != nil {
-				t.Fatal(err)
-			}
-			m, err := eta.Unmarshal([]byte(blob))
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[v] = m.Deliveries()
+		for v, ms := range savedModels(t, p) {
+			out[v] = ms[0].Deliveries()
 		}
 		return out
 	}
@@ -156,24 +142,7 @@ func TestVersionsAgreeAcrossProcessors(t *testing.T) {
 	if va == 0 || vb == 0 {
 		t.Fatalf("model versions %d and %d: both processors should have learned", va, vb)
 	}
-	rows, err := p.conn().Query(context.Background(), "SELECT toUInt32(version), model FROM eta_models ORDER BY version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	byVersion := map[uint32][]*eta.Model{}
-	for rows.Next() {
-		var v uint32
-		var blob string
-		if err := rows.Scan(&v, &blob); err != nil {
-			t.Fatal(err)
-		}
-		m, err := eta.Unmarshal([]byte(blob))
-		if err != nil {
-			t.Fatalf("version %d: %v", v, err)
-		}
-		byVersion[v] = append(byVersion[v], m)
-	}
+	byVersion := savedModels(t, p)
 	if len(byVersion) < 3 {
 		t.Fatalf("%d model versions saved, want several", len(byVersion))
 	}
@@ -192,4 +161,31 @@ func TestVersionsAgreeAcrossProcessors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// savedModels reads every saved model snapshot, by version.
+func savedModels(t *testing.T, p *pipeline) map[uint32][]*eta.Model {
+	t.Helper()
+	rows, err := p.conn().Query(context.Background(), "SELECT toUInt32(version), model FROM eta_models ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[uint32][]*eta.Model{}
+	for rows.Next() {
+		var v uint32
+		var blob string
+		if err := rows.Scan(&v, &blob); err != nil {
+			t.Fatal(err)
+		}
+		m, err := eta.Unmarshal([]byte(blob))
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		out[v] = append(out[v], m)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

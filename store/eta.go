@@ -681,23 +681,33 @@ func (s *Store) Deliveries(ctx context.Context, from, to uint32, fn func(eta.Del
 		if err := scan(&d.TrackingNumber, &d.Carrier, &d.Service, &d.Lane, &d.Start, &d.DeliveredAt, &ats, &milestones); err != nil {
 			return err
 		}
-		for i, at := range ats { // groupArray fills both arrays in the same order
-			v := eta.Visit{At: u32(at)}
-			if v.At >= d.DeliveredAt {
-				continue
-			}
-			var err error
-			if v.Milestone, err = eta.ParseMilestone(milestones[i]); err != nil {
-				return retry.Permanent(fmt.Errorf("cannot read %s: a prediction of %q at %s: %w (written by another shiplens version?)",
-					what, d.TrackingNumber, at.UTC().Format(time.RFC3339), err))
-			}
-			d.Visits = append(d.Visits, v)
+		if err := setVisits(&d, ats, milestones, what); err != nil {
+			return err
 		}
-		slices.SortFunc(d.Visits, func(a, b eta.Visit) int {
-			return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(a.Milestone, b.Milestone))
-		})
 		return fn(d)
 	})
+}
+
+// setVisits fills d.Visits from the parallel arrays of its predictions'
+// as_of and milestone (groupArray fills both in the same order): those
+// before the delivery, sorted by At then Milestone.
+func setVisits(d *eta.Delivery, ats []time.Time, milestones []string, what string) error {
+	for i, at := range ats {
+		v := eta.Visit{At: u32(at)}
+		if v.At >= d.DeliveredAt {
+			continue
+		}
+		var err error
+		if v.Milestone, err = eta.ParseMilestone(milestones[i]); err != nil {
+			return retry.Permanent(fmt.Errorf("cannot read %s: a prediction of %q at %s: %w (written by another shiplens version?)",
+				what, d.TrackingNumber, at.UTC().Format(time.RFC3339), err))
+		}
+		d.Visits = append(d.Visits, v)
+	}
+	slices.SortFunc(d.Visits, func(a, b eta.Visit) int {
+		return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(a.Milestone, b.Milestone))
+	})
+	return nil
 }
 
 // SaveModel stores a model snapshot of version (Unix seconds). Saving a

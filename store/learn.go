@@ -1,10 +1,8 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -84,21 +82,9 @@ func (s *Store) Learned(ctx context.Context, from, to uint32, fn func(eta.Delive
 		if err := scan(&d.TrackingNumber, &d.Carrier, &d.Service, &d.Lane, &d.Start, &d.DeliveredAt, &d.Learn, &ats, &milestones); err != nil {
 			return err
 		}
-		for i, at := range ats {
-			v := eta.Visit{At: u32(at)}
-			if v.At >= d.DeliveredAt {
-				continue
-			}
-			var err error
-			if v.Milestone, err = eta.ParseMilestone(milestones[i]); err != nil {
-				return retry.Permanent(fmt.Errorf("cannot read %s: a prediction of %q at %s: %w (written by another shiplens version?)",
-					what, d.TrackingNumber, at.UTC().Format(time.RFC3339), err))
-			}
-			d.Visits = append(d.Visits, v)
+		if err := setVisits(&d, ats, milestones, what); err != nil {
+			return err
 		}
-		slices.SortFunc(d.Visits, func(a, b eta.Visit) int {
-			return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(a.Milestone, b.Milestone))
-		})
 		return fn(d)
 	})
 }
