@@ -35,8 +35,9 @@ var learnedSQL = `SELECT tracking_number, learned, delivered, start, carrier, se
     )
     WHERE learned > %FROM% AND learned <= %TO%`
 
-// firstKey orders the outcomes of a shipment by learn day, then rev (a
-// shipment state's version, below 2^32).
+// firstKey orders the rows of a shipment by learn day, then rev (a
+// shipment state's version, below 2^32), so that the first is one row
+// whatever the order rows are read in.
 const firstKey = "toUInt64(toUInt32(learn)) * 4294967296 + rev"
 
 // learnSQL returns the learned deliveries with their visits: the distinct
@@ -98,7 +99,8 @@ var visitCountsSQL = `SELECT carrier, service, lane, milestone, toUInt32(toStart
 FROM
 (
     SELECT tracking_number, as_of, milestone, min(learn) AS first,
-        argMin(carrier, learn) AS carrier, argMin(service, learn) AS service, argMin(lane, learn) AS lane
+        argMin(carrier, ` + firstKey + `) AS carrier, argMin(service, ` + firstKey + `) AS service,
+        argMin(lane, ` + firstKey + `) AS lane
     FROM ` + historyTable + `
     WHERE as_of >= %FROM% - ` + seconds(2*journeyBound) + ` AND as_of < %TO% AND learn <= %TO%
     GROUP BY tracking_number, as_of, milestone
