@@ -367,6 +367,7 @@ type etaOwner struct {
 	outs     []eta.Outcome
 	progress uint32 // last progress written
 	stuck    uint32 // a Complete the model did not reach in AlignWait; not waited for again
+	wanted   uint32 // the model version last picked for
 }
 
 func newETAOwner(l *learner) *etaOwner {
@@ -401,8 +402,13 @@ func (e *etaOwner) behind(w uint32, lag int64) (want uint32, ok bool) {
 // when it is delivered. before is the partition's watermark before the
 // event, w after it.
 func (e *etaOwner) observe(tn string, s *analytics.Shipment, before, w uint32) {
-	if m := e.l.pick(e.want(before)); m != e.pred.Model() {
-		e.pred.Use(m)
+	// The learner is asked again only when the version wanted changes, or
+	// while it has not had that version yet: not under a lock every event.
+	if w := e.want(before); w != e.wanted || e.pred.Model().Version() < w {
+		e.wanted = w
+		if m := e.l.pick(w); m != e.pred.Model() {
+			e.pred.Use(m)
+		}
 	}
 	carrier, service, lane := s.Group().Strings()
 	var promised uint32
