@@ -29,8 +29,21 @@ type Partition struct {
 
 type tracked struct {
 	Shipment
+	memo Memo
 	pend int32 // 1 + index in pending; 0 while unchanged since the last write
 	miss bool  // created from events alone; storage may hold more
+}
+
+// Memo is what the alerting layer (package alerts) remembers of a shipment
+// beside its events: what its customer was told, which alerts are open and
+// when its next timer is due. It lives and leaves with the shipment; the
+// alerting layer restores it from its own tables.
+type Memo struct {
+	Sent     uint16 // notification kinds sent, one bit each
+	Attempts uint16 // failed delivery attempts seen
+	Open     uint32 // rules with an open alert, one bit per rule
+	Told     uint32 // the predicted delivery the customer was last told (Unix seconds); 0: none
+	Due      uint32 // event time of the shipment's next timer; 0: none scheduled
 }
 
 type pendingChange struct {
@@ -60,6 +73,29 @@ func (p *Partition) Get(trackingNumber string) *Shipment {
 		return &t.Shipment
 	}
 	return nil
+}
+
+// Memo returns the alerting memo of trackingNumber, nil when it is not in
+// memory. The caller may change it in place.
+func (p *Partition) Memo(trackingNumber string) *Memo {
+	if t := p.shipments[trackingNumber]; t != nil {
+		return &t.memo
+	}
+	return nil
+}
+
+// Miss reports whether trackingNumber was created from events alone and
+// is not yet resolved against storage (see Resolve).
+func (p *Partition) Miss(trackingNumber string) bool {
+	t := p.shipments[trackingNumber]
+	return t != nil && t.miss
+}
+
+// Each calls fn for every shipment in memory, in no particular order.
+func (p *Partition) Each(fn func(trackingNumber string, s *Shipment, m *Memo)) {
+	for tn, t := range p.shipments {
+		fn(tn, &t.Shipment, &t.memo)
+	}
 }
 
 // Has reports whether trackingNumber is in memory.

@@ -39,11 +39,14 @@ type figures struct {
 	service  unique.Handle[string]
 	merchant unique.Handle[string]
 	lane     unique.Handle[string]
+	locale   unique.Handle[string]
 
 	// Each *At, *Key pair is the (occurred_at, tie key) of the event that
 	// set a label; see tieKey.
 	IDAt, IDKey     uint32 // the earliest event: carrier, service and merchant
 	LaneAt, LaneKey uint32 // the earliest event that carried both countries
+	// LocaleAt, LocaleKey: the earliest event that carried a locale.
+	LocaleAt, LocaleKey uint32
 
 	FirstAt     uint32 // earliest event of any status
 	PickedUpAt  uint32 // first picked_up
@@ -132,6 +135,10 @@ func (s *Shipment) Apply(e *schemas.Event) bool {
 	if lane := e.Lane(); lane != "" && (s.LaneAt == never || t < s.LaneAt || (t == s.LaneAt && key < s.LaneKey)) {
 		s.LaneAt, s.LaneKey = t, key
 		s.lane = unique.Make(lane)
+	}
+	if e.Locale != "" && (s.LocaleAt == never || t < s.LocaleAt || (t == s.LocaleAt && key < s.LocaleKey)) {
+		s.LocaleAt, s.LocaleKey = t, key
+		s.locale = unique.Make(e.Locale)
 	}
 	s.FirstAt = minTime(s.FirstAt, t)
 	if st == schemas.PickedUp {
@@ -244,6 +251,9 @@ func (s *Shipment) Merge(o *Shipment) bool {
 	if o.LaneAt != never && before(o.LaneAt, o.LaneKey, s.LaneAt, s.LaneKey) {
 		s.LaneAt, s.LaneKey, s.lane = o.LaneAt, o.LaneKey, o.lane
 	}
+	if o.LocaleAt != never && before(o.LocaleAt, o.LocaleKey, s.LocaleAt, s.LocaleKey) {
+		s.LocaleAt, s.LocaleKey, s.locale = o.LocaleAt, o.LocaleKey, o.locale
+	}
 	for _, f := range [...]struct {
 		dst *uint32
 		v   uint32
@@ -306,6 +316,18 @@ func (s *Shipment) SetLabels(carrier, service, merchant, lane string) {
 	s.carrier, s.service, s.merchant = unique.Make(carrier), unique.Make(service), unique.Make(merchant)
 	s.lane = unique.Make(lane)
 }
+
+// SetLocale restores the locale of a shipment read back from storage.
+func (s *Shipment) SetLocale(locale string) {
+	if locale != "" {
+		s.locale = unique.Make(locale)
+	}
+}
+
+// Locale returns the locale (a BCP 47 tag) of the earliest event that
+// carried one: the customer's language as the merchant knows it; "" when
+// none did.
+func (s *Shipment) Locale() string { return value(s.locale) }
 
 // Carrier returns the carrier code of the shipment's earliest event.
 func (s *Shipment) Carrier() string { return value(s.carrier) }

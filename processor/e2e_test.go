@@ -16,6 +16,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/alerts"
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/internal/broker"
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
@@ -40,6 +41,12 @@ type pipeline struct {
 	// predict turns ETA predictions on: the tests of the aggregates run
 	// without them, which the ETA tests cover, to keep the suite short.
 	predict bool
+	// alerts turns alerts and notifications on (alerts_test.go), with
+	// these rules (nil: the default).
+	alerts bool
+	rules  *alerts.Rules
+	// sink, when set, is what processors write to instead of store.
+	sink processor.Sink
 }
 
 func newPipeline(t *testing.T, partitions int) *pipeline {
@@ -321,7 +328,8 @@ func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processo
 		OnCommit: hook,
 		OnRetry:  p.onRetry,
 		ETA:      processor.ETAConfig{Disabled: !p.predict},
-	}, p.store)
+		Alerts:   processor.AlertsConfig{Disabled: !p.alerts, Rules: p.rules},
+	}, p.sinkOrStore())
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -408,4 +416,12 @@ func testLog() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// sinkOrStore returns the sink processors write to.
+func (p *pipeline) sinkOrStore() processor.Sink {
+	if p.sink != nil {
+		return p.sink
+	}
+	return p.store
 }

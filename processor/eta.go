@@ -400,8 +400,9 @@ func (e *etaOwner) behind(w uint32, lag int64) (want uint32, ok bool) {
 
 // observe predicts after a change of shipment s, or records its outcome
 // when it is delivered. before is the partition's watermark before the
-// event, w after it.
-func (e *etaOwner) observe(tn string, s *analytics.Shipment, before, w uint32) {
+// event, w after it. It returns the prediction, nil for a delivery; the
+// pointer is valid until the next call.
+func (e *etaOwner) observe(tn string, s *analytics.Shipment, before, w uint32) *eta.Prediction {
 	// The learner is asked again only when the version wanted changes, or
 	// while it has not had that version yet: not under a lock every event.
 	if w := e.want(before); w != e.wanted || e.pred.Model().Version() < w {
@@ -423,12 +424,13 @@ func (e *etaOwner) observe(tn string, s *analytics.Shipment, before, w uint32) {
 			Status: s.LastStatus, PromisedAt: promised, Start: s.Start(), Rev: uint64(s.Version),
 			Prediction: eta.Prediction{AsOf: s.LastAt, Milestone: eta.MilestoneOf(s), P10: d, P50: d, P90: d,
 				Version: e.pred.Model().Version(), Basis: eta.BasisDelivered}})
-		return
+		return nil
 	}
 	pr := e.pred.Predict(s, s.LastAt)
 	e.recs = append(e.recs, eta.Record{TrackingNumber: tn, Carrier: carrier, Service: service, Lane: lane, Merchant: s.Merchant(),
 		Status: s.LastStatus, PromisedAt: promised, Start: s.Start(), Rev: uint64(s.Version),
 		Learn: eta.LearnVersion(pr.AsOf, w, e.lateness), Prediction: pr})
+	return &e.recs[len(e.recs)-1].Prediction
 }
 
 // take moves what the next write carries into r, with the partition's

@@ -22,6 +22,8 @@ type Metrics struct {
 	flushNanos, flushes, inserts                      atomic.Int64
 	evicted, lookedUp, found, dayRows, inMemory       atomic.Int64
 	predictions, outcomes, alignTimeouts              atomic.Int64
+	alertsPublished, notesPublished, republishSkipped atomic.Int64
+	alertsOpened, tailScans, openAlerts, timers       atomic.Int64
 
 	mu       sync.Mutex
 	rejected map[schemas.Reason]int64
@@ -116,6 +118,16 @@ type Snapshot struct {
 	// AlignTimeouts counts the times an owner replaying a backlog gave up
 	// waiting for the ETA model to catch up (ETAConfig.AlignWait).
 	AlignTimeouts int64 `json:"align_timeouts"`
+	// Alerts and notifications: records published, alerts opened, records
+	// found already published by a tail scan and not published again, tail
+	// scans, and the open alerts and scheduled timers held now.
+	AlertsPublished        int64 `json:"alerts_published"`
+	NotificationsPublished int64 `json:"notifications_published"`
+	AlertsOpened           int64 `json:"alerts_opened"`
+	RepublishSkipped       int64 `json:"republish_skipped"`
+	TailScans              int64 `json:"tail_scans"`
+	OpenAlerts             int64 `json:"open_alerts"`
+	Timers                 int64 `json:"timers"`
 }
 
 // Snapshot returns the current counters.
@@ -128,6 +140,8 @@ func (m *Metrics) Snapshot() Snapshot {
 		FlushTime: time.Duration(m.flushNanos.Load()),
 		Evicted:   m.evicted.Load(), LookedUp: m.lookedUp.Load(), Found: m.found.Load(), DayRows: m.dayRows.Load(), InMemory: m.inMemory.Load(),
 		Predictions: m.predictions.Load(), Outcomes: m.outcomes.Load(), AlignTimeouts: m.alignTimeouts.Load(),
+		AlertsPublished: m.alertsPublished.Load(), NotificationsPublished: m.notesPublished.Load(), AlertsOpened: m.alertsOpened.Load(),
+		RepublishSkipped: m.republishSkipped.Load(), TailScans: m.tailScans.Load(), OpenAlerts: m.openAlerts.Load(), Timers: m.timers.Load(),
 		Rejected: map[schemas.Reason]int64{},
 		Lag:      map[int]int64{},
 	}
@@ -176,12 +190,18 @@ var counters = []struct {
 	{desc("aggregate_rows_written_total", "Daily aggregate rows written (changes and positions)."), func(s *Snapshot) int64 { return s.DayRows }},
 	{desc("predictions_written_total", "ETA predictions written, one per change of an undelivered shipment."), func(s *Snapshot) int64 { return s.Predictions }},
 	{desc("eta_align_timeouts_total", "Times a partition replaying a backlog went on without waiting longer for the ETA model to catch up."), func(s *Snapshot) int64 { return s.AlignTimeouts }},
+	{desc("alerts_published_total", "Alert transitions published to shiplens.alerts."), func(s *Snapshot) int64 { return s.AlertsPublished }},
+	{desc("notifications_published_total", "Customer notifications published to shiplens.notifications."), func(s *Snapshot) int64 { return s.NotificationsPublished }},
+	{desc("alerts_opened_total", "Alerts opened."), func(s *Snapshot) int64 { return s.AlertsOpened }},
+	{desc("republish_skipped_total", "Records not published again because a tail scan found them published (after a crash or a failed publish)."), func(s *Snapshot) int64 { return s.RepublishSkipped }},
 	{desc("outcomes_written_total", "Delivery outcomes written, against which predictions are scored."), func(s *Snapshot) int64 { return s.Outcomes }},
 }
 
 var (
 	descOwners   = desc("partitions_owned", "Partitions owned right now.")
 	descInMemory = desc("shipments_in_memory", "Shipments held in memory by this process's partition owners.")
+	descOpen     = desc("open_alerts", "Alerts open in this process's partitions.")
+	descTimers   = desc("alert_timers", "Alert timers scheduled in this process's partitions (stale ones included).")
 	descRejected = prometheus.NewDesc("shiplens_processor_rejected_total", "Rejected records by reason.", []string{"source", "reason"}, nil)
 	descLag      = prometheus.NewDesc("shiplens_processor_consumer_lag", "Messages of an owned partition after the last one read, as of that read.", []string{"partition"}, nil)
 )
@@ -197,6 +217,8 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	}
 	ch <- descOwners
 	ch <- descInMemory
+	ch <- descOpen
+	ch <- descTimers
 	ch <- descRejected
 	ch <- descLag
 	m.flushSeconds.Describe(ch)
@@ -211,6 +233,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descOwners, prometheus.GaugeValue, float64(s.Owners))
 	ch <- prometheus.MustNewConstMetric(descInMemory, prometheus.GaugeValue, float64(s.InMemory))
+	ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.OpenAlerts))
+	ch <- prometheus.MustNewConstMetric(descTimers, prometheus.GaugeValue, float64(s.Timers))
 	for r, n := range s.Rejected {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(n), "processor", string(r))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/dlq"
 	"github.com/shiplens/shiplens/schemas"
 )
@@ -63,7 +64,8 @@ type owner struct {
 	unsure              *writeReq // a write that failed and may have landed
 	held                int64     // shipments counted in the in-memory gauge
 	lag                 *atomic.Int64
-	eta                 *etaOwner // nil: no predictions
+	eta                 *etaOwner   // nil: no predictions
+	alerts              *alertOwner // nil: no alerts
 }
 
 func newOwner(p *Processor, gen *kafka.Generation, partition int, start int64) *owner {
@@ -102,6 +104,15 @@ func (o *owner) run(ctx, gctx context.Context) {
 			o.p.fail(err)
 		}
 		return
+	}
+	if o.alerts = newAlertOwner(o); o.alerts != nil {
+		defer o.alerts.release(m)
+		if err := o.alerts.restore(gctx, o); err != nil {
+			if gctx.Err() == nil {
+				o.p.fail(err)
+			}
+			return
+		}
 	}
 	m.restored.Add(int64(o.part.Len()))
 	o.hold(o.part.Len())
@@ -339,8 +350,12 @@ func (o *owner) handle(ctx context.Context, msg *kafka.Message) bool {
 	}
 	if changed {
 		m.applied.Add(1)
+		var pred *eta.Prediction
 		if o.eta != nil {
-			o.eta.observe(ev.TrackingNumber, o.part.Get(ev.TrackingNumber), before, o.part.Watermark())
+			pred = o.eta.observe(ev.TrackingNumber, o.part.Get(ev.TrackingNumber), before, o.part.Watermark())
+		}
+		if o.alerts != nil {
+			o.alerts.observe(o, msg.Offset, ev.TrackingNumber, &ev, pred, before, o.part.Watermark())
 		}
 	} else {
 		m.unchanged.Add(1)
@@ -385,6 +400,16 @@ func (o *owner) flush(ctx context.Context) bool {
 				return false
 			}
 			o.part.Resolve(func(tn string) (analytics.Shipment, bool) { st, ok := found[tn]; return st, ok })
+			if o.alerts != nil {
+				for tn, st := range found {
+					o.alerts.e.Resolved(tn, &st)
+				}
+			}
+		}
+		// Alerts and notifications are published before anything of this
+		// write is stored: see publisher.
+		if o.alerts != nil && !o.alerts.publish(ctx, o) {
+			return false
 		}
 		facts, days := o.part.Pending(o.partition)
 		req = &writeReq{partition: o.partition, facts: facts, days: days,
@@ -392,8 +417,12 @@ func (o *owner) flush(ctx context.Context) bool {
 		if o.eta != nil {
 			o.eta.take(req, o.part.Watermark())
 		}
+		if o.alerts != nil {
+			o.alerts.into(req)
+		}
 	}
-	if len(req.facts) > 0 || req.days.Len() > 0 || req.advance.To != req.advance.From || len(req.preds) > 0 || len(req.outs) > 0 || req.progress > 0 {
+	if len(req.facts) > 0 || req.days.Len() > 0 || req.advance.To != req.advance.From || len(req.preds) > 0 || len(req.outs) > 0 || req.progress > 0 ||
+		len(req.alerts) > 0 || len(req.notes) > 0 {
 		if err := o.p.writer.write(ctx, req); err != nil {
 			// It may have landed: the next attempt must check.
 			o.unsure, req.retried = req, true
@@ -427,7 +456,12 @@ func (o *owner) flush(ctx context.Context) bool {
 			o.p.cfg.OnCommit(o.partition, o.next)
 		}
 	}
-	m.evicted.Add(int64(o.part.Sweep(o.p.cfg.Retention)))
+	if n := o.part.Sweep(o.p.cfg.Retention); n > 0 {
+		m.evicted.Add(int64(n))
+		if o.alerts != nil {
+			o.alerts.e.Prune()
+		}
+	}
 	o.hold(o.part.Len())
 	m.observeFlush(time.Since(began))
 	return true

@@ -92,6 +92,9 @@ type Config struct {
 	// ETA configures the delivery predictions, made when the Sink is also
 	// an ETASink.
 	ETA ETAConfig
+	// Alerts configures alert rules and customer notifications, made when
+	// the Sink is also an AlertSink.
+	Alerts AlertsConfig
 	// OnRetry, if set, is called before each retry of a failed storage or
 	// DLQ write, with what failed and the error. It must not block.
 	OnRetry func(what string, attempt int, err error)
@@ -138,6 +141,9 @@ func (c Config) withDefaults() Config {
 		c.Log = slog.Default()
 	}
 	c.ETA = c.ETA.withDefaults()
+	if !c.Alerts.Disabled {
+		c.Alerts = c.Alerts.withDefaults()
+	}
 	return c
 }
 
@@ -163,6 +169,9 @@ type Processor struct {
 	etaSink ETASink  // nil: no predictions
 	learner *learner // nil: no predictions
 
+	alertSink               AlertSink     // nil: no alerts
+	alertWriter, noteWriter *kafka.Writer // nil: no alerts
+
 	failOnce sync.Once
 	failErr  error
 	cancel   context.CancelFunc
@@ -184,6 +193,11 @@ func New(cfg Config, sink Sink) (*Processor, error) {
 	if es, ok := sink.(ETASink); ok && !cfg.ETA.Disabled {
 		p.etaSink = es
 		p.learner = newLearner(p, es, cfg.ETA)
+	}
+	if as, ok := sink.(AlertSink); ok && !cfg.Alerts.Disabled {
+		p.alertSink = as
+		p.alertWriter = newRecordWriter(cfg.Brokers, cfg.Alerts.Topic)
+		p.noteWriter = newRecordWriter(cfg.Brokers, cfg.Alerts.NotificationsTopic)
 	}
 	return p, nil
 }
@@ -217,6 +231,13 @@ func (p *Processor) Run(ctx context.Context) error {
 		return fmt.Errorf("cannot join consumer group %s: %w", p.cfg.Group, err)
 	}
 	defer p.dlq.Close()
+	if p.alertSink != nil {
+		defer p.alertWriter.Close()
+		defer p.noteWriter.Close()
+		if err := p.ensureAlertTopics(ctx); err != nil {
+			return fmt.Errorf("cannot start: %w", err)
+		}
+	}
 	if p.learner != nil {
 		// Before any owner predicts: a restarted processor predicts with the
 		// version it stopped with.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/alerts"
 	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/internal/retry"
 )
@@ -23,6 +24,10 @@ type writeReq struct {
 	preds    []eta.Record
 	outs     []eta.Outcome
 	progress uint32
+	// alerts and notes are the partition's alert transitions and
+	// notifications, published already (see publisher), stored last.
+	alerts []alerts.Alert
+	notes  []alerts.Notification
 	// retried marks a request whose earlier write failed and may have
 	// landed. It is written alone, so that the sink can tell from its
 	// positions whether it did: an insert's positions move together.
@@ -103,6 +108,9 @@ func (w *writer) store(ctx context.Context, reqs []*writeReq) error {
 		}
 	}
 	if err := w.storeETA(ctx, reqs); err != nil {
+		return err
+	}
+	if err := w.storeAlerts(ctx, reqs); err != nil {
 		return err
 	}
 	w.p.cfg.Log.Debug("inserted", "facts", len(facts), "day_cells", days.Len(), "partitions", len(reqs), "took", time.Since(t0))

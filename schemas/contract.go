@@ -45,10 +45,17 @@ const (
 	// the instant: 2026-03-01t10:00:00z and 2026-03-01T11:00:00+01:00 both
 	// become 2026-03-01T10:00:00Z, as Marshal writes it.
 	FormatTime
+	// FormatLocale is a BCP 47 language tag as browsers and shop systems
+	// send it (en, zh-CN, pt-BR, zh-Hant-TW, es-419): a primary language
+	// subtag of two or three ASCII letters, then subtags of one to eight
+	// ASCII letters or digits, each after a '-'. Letters may be in either
+	// case, and Decode keeps them as written; Language gives the primary
+	// language in lower case.
+	FormatLocale
 )
 
 var formatNames = [...]string{FormatNone: "none", FormatText: "text", FormatKey: "key", FormatCarrier: "carrier",
-	FormatCountry: "country", FormatStatus: "status", FormatTime: "time"}
+	FormatCountry: "country", FormatStatus: "status", FormatTime: "time", FormatLocale: "locale"}
 
 // String returns the format's name, e.g. "carrier".
 func (f Format) String() string {
@@ -99,6 +106,7 @@ const (
 	fOccurredAt
 	fPromisedAt
 	fMerchant
+	fLocale
 	fLocCountry
 	fLocCity
 	fLocPostalCode
@@ -142,6 +150,8 @@ var fields = [numFields]Field{
 		Description: "Delivery deadline promised to the buyer; the value on the latest event (by occurred_at) wins."},
 	fMerchant: {Path: "merchant", Type: "string", MaxLen: 64, Format: FormatText,
 		Description: "Tenant or merchant id."},
+	fLocale: {Path: "locale", Type: "string", MaxLen: 35, Format: FormatLocale,
+		Description: "The customer's preferred language as a BCP 47 tag: en, zh-CN, pt-BR, de-DE, ...; 2-35 characters, kept as written (no case folding)."},
 	fLocCountry: {Path: "location.country", Type: "string", MaxLen: 2, Format: FormatCountry,
 		Description: "ISO 3166-1 alpha-2 code, upper case."},
 	fLocCity:       {Path: "location.city", Type: "string", MaxLen: 128, Format: FormatText},
@@ -156,7 +166,7 @@ var fields = [numFields]Field{
 // before its fields.
 var wireOrder = [numFields]int{fEventID, fTrackingNumber, fCarrier, fService, fOriginCountry, fDestinationCountry,
 	fStatus, fCarrierStatus, fDescription, fOccurredAt, fLocation, fLocCountry, fLocCity, fLocPostalCode, fLat, fLon,
-	fPromisedAt, fMerchant}
+	fPromisedAt, fMerchant, fLocale}
 
 // Fields returns the fields of the canonical event and of its location, with
 // their rules, in the order Marshal writes them. The slice is the caller's.
@@ -259,6 +269,10 @@ func (r *rawEvent) textsOK() bool {
 			if !isCountry(v) {
 				return false
 			}
+		case FormatLocale:
+			if !isLocale(v) {
+				return false
+			}
 		}
 	}
 	return true
@@ -297,6 +311,11 @@ func checkText(f int, v string) *InvalidError {
 	case FormatCountry:
 		if !isCountry(v) {
 			return invalid(ReasonInvalidField, fd.Path, "%q is not an upper-case ISO 3166-1 alpha-2 code such as CN", v)
+		}
+	case FormatLocale:
+		if !isLocale(v) {
+			return invalid(ReasonInvalidField, fd.Path, "%q is not a BCP 47 language tag such as en, zh-CN or pt-BR "+
+				"(2-3 letters, then '-' and 1-8 letters or digits per subtag)", v)
 		}
 	}
 	return nil
@@ -349,6 +368,34 @@ func isCarrierCode(s string) bool {
 func isCountry(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
 }
+
+// isLocale checks FormatLocale but for the length: the pattern
+// ^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$.
+func isLocale(s string) bool {
+	i := 0
+	for i < len(s) && isASCIILetter(s[i]) {
+		i++
+	}
+	if i < 2 || i > 3 {
+		return false
+	}
+	for i < len(s) {
+		if s[i] != '-' {
+			return false
+		}
+		i++
+		start := i
+		for i < len(s) && (isASCIILetter(s[i]) || s[i] >= '0' && s[i] <= '9') {
+			i++
+		}
+		if n := i - start; n < 1 || n > 8 {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // The bounds of FormatTime.
 var (

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestFieldsFollowDesign checks the field table against DESIGN section 2,
@@ -31,6 +34,7 @@ func TestFieldsFollowDesign(t *testing.T) {
 		"location.lon number optional 0 none [-180, 180]",
 		"promised_at string optional 0 time",
 		"merchant string optional 64 text",
+		"locale string optional 35 locale",
 	}
 	got := Fields()
 	if len(got) != len(want) {
@@ -214,7 +218,7 @@ func TestKeysWithoutEdgeSpace(t *testing.T) {
 // left out; a required field may not be null.
 func TestNullIsAbsent(t *testing.T) {
 	for _, key := range []string{"service", "origin_country", "destination_country", "carrier_status", "description",
-		"location", "promised_at", "merchant"} {
+		"location", "promised_at", "merchant", "locale"} {
 		e, err := Decode([]byte(doc(key, "null")), now)
 		want, _ := Decode([]byte(minimal), now)
 		if err != nil || fmt.Sprint(e) != fmt.Sprint(want) {
@@ -264,5 +268,101 @@ func TestEventInOtherJSON(t *testing.T) {
 	// Without a clock, a future time passes.
 	if err := json.Unmarshal([]byte(doc("occurred_at", `"2999-01-01T00:00:00Z"`)), &back.Event); err != nil {
 		t.Fatalf("json.Unmarshal of a future event: %v", err)
+	}
+}
+
+// TestLocaleRule checks the locale rule (see the package documentation)
+// against the pattern of the contract, written out here by hand: absent, or 2-35 characters
+// matching ^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$, on every string of up to
+// six characters from a small alphabet and on hand-picked ones.
+func TestLocaleRule(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+	want := func(s string) bool {
+		n := utf8.RuneCountInString(s)
+		return s == "" || n >= 2 && n <= 35 && re.MatchString(s)
+	}
+	check := func(s string) {
+		t.Helper()
+		e := Event{EventID: "e", TrackingNumber: "t", Carrier: "dhl", Status: InfoReceived, OccurredAt: now, Locale: s}
+		err := e.Validate(now)
+		if (err == nil) != want(s) {
+			t.Fatalf("locale %q: Validate says %v, the rule says valid = %v", s, err, want(s))
+		}
+		if msg := fmt.Sprint(err); err != nil && (reasonField(err) != "invalid_field locale" ||
+			!strings.Contains(msg, "BCP 47") && !strings.Contains(msg, "more than 35") && !strings.Contains(msg, "control character")) {
+			t.Fatalf("locale %q: unclear error %v", s, err)
+		}
+		// Decode, fast path or not, says the same.
+		if got, wantErr := reasonField(decodeErr(doc("locale", strconv.Quote(s)))), reasonField(err); got != wantErr {
+			t.Fatalf("locale %q: Decode says %q, Validate %q", s, got, wantErr)
+		}
+	}
+	alphabet := []rune{'a', 'Z', '7', '-', '_', 'é'}
+	var gen func(prefix []rune, n int)
+	gen = func(prefix []rune, n int) {
+		check(string(prefix))
+		if n == 0 {
+			return
+		}
+		for _, r := range alphabet {
+			gen(append(prefix, r), n-1)
+		}
+	}
+	gen(nil, 6)
+	for _, s := range []string{"en", "EN", "zh-CN", "pt-BR", "de-DE", "es-419", "zh-Hant-TW", "yue-HK", "sr-Latn-RS",
+		"en-US-x-twain", "en-abcdefgh", "en-abcdefghi", "e", "engl", "en-", "-en", "en--US", "en US", " en", "en ",
+		"en\t", "en_US", "ën", "en-ÜS", "x-klingon", "i-enochian", "12", "en-12345678", "en-" + strings.Repeat("a", 32),
+		"en-" + strings.Repeat("a", 33), "en" + strings.Repeat("-abcdefgh", 3) + "-abcde", "en" + strings.Repeat("-abcdefgh", 3) + "-abcdef",
+		"abc" + strings.Repeat("-a", 16), "abc" + strings.Repeat("-a", 17), "en\u2010US", "ｅｎ"} {
+		check(s)
+	}
+}
+
+// TestLocaleKeptAsWritten is the locale decision of the package
+// documentation: a valid locale is kept as the producer wrote it, without case folding, through Decode and Marshal.
+func TestLocaleKeptAsWritten(t *testing.T) {
+	for _, s := range []string{"en", "EN-us", "zh-hant-tw", "pt-BR", "de-DE-1996"} {
+		e, err := Decode([]byte(doc("locale", strconv.Quote(s))), now)
+		if err != nil || e.Locale != s {
+			t.Fatalf("locale %q: decoded %q, %v", s, e.Locale, err)
+		}
+		b, _ := e.Marshal()
+		if !strings.HasSuffix(string(b), `,"locale":`+strconv.Quote(s)+`}`) {
+			t.Fatalf("locale %q: Marshal wrote %s", s, b)
+		}
+	}
+	// Absent, null and "" are the same: no locale, and Marshal leaves the
+	// key out.
+	for _, v := range []string{"-", "null", `""`} {
+		e, err := Decode([]byte(doc("locale", v)), now)
+		b, _ := e.Marshal()
+		if err != nil || e.Locale != "" || strings.Contains(string(b), "locale") {
+			t.Fatalf("locale %s: %q %v, marshalled %s", v, e.Locale, err, b)
+		}
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", "en": "en", "EN": "en", "zh-CN": "zh", "pt-BR": "pt", "PT-br": "pt", "de-DE": "de", "yue-HK": "yue",
+		"zh-Hant-TW": "zh", "es-419": "es", "Fr-ca": "fr",
+		// Not locales: no language.
+		"en_US": "", "e": "", "english": "", "en-": "", " en": "", "-en": "", "x-klingon": "", "ën": "",
+		"en-" + strings.Repeat("abcdefgh-", 4) + "x": "",
+	} {
+		if got := Language(in); got != want {
+			t.Errorf("Language(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// The result picks display text; languages without it fall back to
+	// English.
+	if got := Delivered.Text(Language("zh-CN")); got != "已签收" {
+		t.Errorf("zh-CN: %q", got)
+	}
+	if got := Delivered.Text(Language("pt-BR")); got != Delivered.Text("en") {
+		t.Errorf("pt-BR: %q", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = Language("zh-CN") }); n != 0 {
+		t.Errorf("Language allocates %v times on a lower-case tag", n)
 	}
 }

@@ -1003,5 +1003,6 @@ func fastEvent(r *rawEvent, now time.Time) (Event, bool) {
 		Location:           r.loc,
 		PromisedAt:         promised,
 		Merchant:           s[fMerchant],
+		Locale:             s[fLocale],
 	}, true
 }

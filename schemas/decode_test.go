@@ -88,6 +88,7 @@ func decodeCases() []decodeCase {
 	return []decodeCase{
 		{"good", good, "", nil},
 		{"typical", typicalEvent, "", nil},
+		{"pre-advice", preAdvice, "", func(e Event) bool { return e.Locale == "es-US" && e.Location == nil }},
 		{"minimal", minimal, "", func(e Event) bool { return e.Location == nil && e.PromisedAt.IsZero() }},
 		{"whitespace everywhere", " \t\r\n{ \"event_id\" : \"x\" ,\n\"tracking_number\"\t:\t\"t\" , \"carrier\":\"4px\",\"status\" :\"delivered\", " +
 			`"occurred_at":"2026-01-01T00:00:00Z" , "location" : { "lat" : 1.5 , "city" : "c" } } ` + "\n\t", "",
@@ -275,6 +276,47 @@ func decodeCases() []decodeCase {
 		{"carrier 33", mod(`"chinapost"`, `"`+strings.Repeat("c", 33)+`"`), "invalid_field carrier", nil},
 		{"time lower t", mod(`2026-09-03T10:00:00+08:00`, `2026-09-03t10:00:00z`), "",
 			func(e Event) bool { return e.OccurredAt.Equal(time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)) }},
+
+		// The locale: valid, invalid, escaped, misplaced.
+		{"locale", good, "", func(e Event) bool { return e.Locale == "en-US" && e.Merchant == "m1" }},
+		{"locale as written", mod(`"en-US"`, `"EN-us"`), "", func(e Event) bool { return e.Locale == "EN-us" }},
+		{"locale language only", mod(`"en-US"`, `"pt"`), "", func(e Event) bool { return e.Locale == "pt" }},
+		{"locale three letters", mod(`"en-US"`, `"yue-HK"`), "", func(e Event) bool { return e.Locale == "yue-HK" }},
+		{"locale script", mod(`"en-US"`, `"zh-Hant-TW"`), "", func(e Event) bool { return e.Locale == "zh-Hant-TW" }},
+		{"locale digits", mod(`"en-US"`, `"es-419"`), "", func(e Event) bool { return e.Locale == "es-419" }},
+		{"locale 35", mod(`"en-US"`, strconv.Quote("en"+strings.Repeat("-abcdefgh", 3)+"-abcde")), "", func(e Event) bool { return len(e.Locale) == 35 }},
+		{"locale 36", mod(`"en-US"`, strconv.Quote("en"+strings.Repeat("-abcdefgh", 3)+"-abcde"+"f")), "invalid_field locale", nil},
+		{"locale empty", mod(`"en-US"`, `""`), "", func(e Event) bool { return e.Locale == "" }},
+		{"locale null", mod(`"en-US"`, `null`), "", func(e Event) bool { return e.Locale == "" }},
+		{"locale first and last", mod(`"event_id":"e1"`, `"locale":"de-DE","event_id":"e1"`), "malformed_json locale", nil},
+		{"locale before merchant", strings.Replace(mod(`,"locale":"en-US"`, ``), `"merchant"`, `"locale":"fr-CA","merchant"`, 1), "",
+			func(e Event) bool { return e.Locale == "fr-CA" && e.Merchant == "m1" }},
+		{"locale only", mod(`,"locale":"en-US"`, ``), "", func(e Event) bool { return e.Locale == "" }},
+		{"locale underscore", mod(`"en-US"`, `"en_US"`), "invalid_field locale", nil},
+		{"locale one letter", mod(`"en-US"`, `"e"`), "invalid_field locale", nil},
+		{"locale four letters", mod(`"en-US"`, `"engl-US"`), "invalid_field locale", nil},
+		{"locale trailing dash", mod(`"en-US"`, `"en-"`), "invalid_field locale", nil},
+		{"locale empty subtag", mod(`"en-US"`, `"en--US"`), "invalid_field locale", nil},
+		{"locale long subtag", mod(`"en-US"`, `"de-DE-123456789"`), "invalid_field locale", nil},
+		{"locale space", mod(`"en-US"`, `"en US"`), "invalid_field locale", nil},
+		{"locale edge space", mod(`"en-US"`, `" en-US"`), "invalid_field locale", nil},
+		{"locale non-ASCII", mod(`"en-US"`, `"ën"`), "invalid_field locale", nil},
+		{"locale fullwidth", mod(`"en-US"`, `"ｅｎ"`), "invalid_field locale", nil},
+		{"locale invalid utf8", mod(`"en-US"`, "\"en-\xff\""), "invalid_field locale", nil},
+		{"locale DEL", mod(`"en-US"`, "\"en\x7f\""), "invalid_field locale", nil},
+		{"locale number", mod(`"en-US"`, `1`), "malformed_json ", nil},
+		{"locale array", mod(`"en-US"`, `["en"]`), "malformed_json ", nil},
+		{"locale escaped", mod(`"en-US"`, `"pt\u002dBR"`), "", func(e Event) bool { return e.Locale == "pt-BR" }},
+		{"locale escaped solidus", mod(`"en-US"`, `"pt\/BR"`), "invalid_field locale", nil},
+		{"locale escaped underscore", mod(`"en-US"`, `"en\u005fUS"`), "invalid_field locale", nil},
+		{"locale escaped newline", mod(`"en-US"`, `"en\n"`), "invalid_field locale", nil},
+		{"locale escaped non-ASCII", mod(`"en-US"`, `"\u00ebn"`), "invalid_field locale", nil},
+		{"locale escaped key", mod(`"locale"`, `"loc\u0061le"`), "", func(e Event) bool { return e.Locale == "en-US" }},
+		{"locale twice", mod(`"locale":"en-US"`, `"locale":"en-US","locale":"en-US"`), "malformed_json locale", nil},
+		{"locale twice escaped", mod(`"locale":"en-US"`, `"locale":"en-US","l\u006fcale":null`), "malformed_json locale", nil},
+		{"upper locale key", mod(`"locale"`, `"Locale"`), "unknown_field Locale", nil},
+		{"language key", mod(`"locale"`, `"language"`), "unknown_field language", nil},
+		{"locale in location", mod(`"city":"Los Angeles"`, `"locale":"en-US"`), "unknown_field location.locale", nil},
 	}
 }
 
@@ -305,6 +347,7 @@ func mutations(docs ...string) []string {
 		`"2026-01-01T00:00:00Z"`, `"1999-01-01T00:00:00Z"`, `"2099-01-01T00:00:00Z"`, `"9999-12-31T23:59:59.5Z"`, `"a\u0000"`, `"\ud800"`,
 		`"é"`, "\"\xff\"", `"` + strings.Repeat("y", 129) + `"`, `{"lat":100}`, `{"lon":-200}`, `{"country":"zz"}`,
 		`{"city":null,"lat":null}`, `{"postal_code":"` + strings.Repeat("1", 33) + `"}`, `{"colour":1}`,
+		`"zh-Hant-TW"`, `"en_US"`, `"en-"`,
 	}
 	var out []string
 	for _, doc := range docs {
@@ -405,6 +448,10 @@ func TestDecodeAllocs(t *testing.T) {
 	if n > 3 {
 		t.Fatalf("%v allocations per event, want at most 3", n)
 	}
+	in = []byte(preAdvice)
+	if n := testing.AllocsPerRun(100, func() { _, _ = Decode(in, now) }); n > 2 {
+		t.Fatalf("%v allocations per pre-advice, want at most 2 (no location)", n)
+	}
 }
 
 // TestDecodeNoAliasing checks that a decoded event does not share memory with
@@ -442,7 +489,7 @@ func FuzzDecodeMatchesStd(f *testing.F) {
 	type splice struct{ before, after string }
 	var splices []splice
 	for _, at := range []string{`"e1"`, `"LX123456789CN"`, `"customs_held"`, `"Held"`, `"2026-09-03T10:00:00+08:00"`,
-		`"2026-09-20T00:00:00Z"`, `"Los Angeles"`, `33.9`, `{"country":"US","city":"Los Angeles","lat":33.9,"lon":-118.4}`} {
+		`"2026-09-20T00:00:00Z"`, `"Los Angeles"`, `33.9`, `{"country":"US","city":"Los Angeles","lat":33.9,"lon":-118.4}`, `"en-US"`} {
 		i := strings.Index(good, at)
 		splices = append(splices, splice{good[:i], good[i+len(at):]})
 		if at[0] == '"' {
@@ -451,6 +498,8 @@ func FuzzDecodeMatchesStd(f *testing.F) {
 	}
 	i := strings.Index(good, `"merchant"`)
 	splices = append(splices, splice{good[:i] + `"`, good[i+len(`"merchant"`)-1:]})
+	i = strings.Index(good, `"locale"`)
+	splices = append(splices, splice{good[:i] + `"`, good[i+len(`"locale"`)-1:]})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sameAsStd(t, b)
 		for _, s := range splices {
@@ -563,7 +612,9 @@ func TestDecodeZeroNow(t *testing.T) {
 // only ones Decode gives it).
 func TestFastEventFollowsValidate(t *testing.T) {
 	texts := []string{"", "x", "X", "CN", "cn", "C", "CNN", "4px", "dhl", "-dhl", "dhl-", "d_h", "d h", "中", "Montréal",
-		"delivered", "Delivered", "unknown", "customs_held", " x", "x ", "x\u00a0", "\u3000x", "x y", "\ufeffx", "\u0085x"}
+		"delivered", "Delivered", "unknown", "customs_held", " x", "x ", "x\u00a0", "\u3000x", "x y", "\ufeffx", "\u0085x",
+		"en-US", "EN-us", "yue-HK", "zh-Hant-TW", "es-419", "en-", "-en", "en--US", "en_US", "engl", "e-US", "en-abcdefgh",
+		"en-abcdefghi", "ën", "en" + strings.Repeat("-abcdefgh", 3) + "-abcde", "en" + strings.Repeat("-abcdefgh", 3) + "-abcdef"}
 	for _, n := range []int{2, 3, 32, 33, 64, 65, 128, 129, 1024, 1025} {
 		texts = append(texts, strings.Repeat("a", n), strings.Repeat("é", n), strings.Repeat("中", n-1)+"ab")
 	}
@@ -581,7 +632,7 @@ func TestFastEventFollowsValidate(t *testing.T) {
 	var base rawEvent
 	for f, v := range map[int]string{fEventID: "e1", fTrackingNumber: "LX1", fCarrier: "chinapost", fService: "economy",
 		fOriginCountry: "CN", fDestinationCountry: "US", fStatus: "customs_held", fCarrierStatus: "I", fDescription: "Held",
-		fOccurredAt: "2026-09-03T10:00:00Z", fPromisedAt: "2026-09-20T00:00:00Z", fMerchant: "m1"} {
+		fOccurredAt: "2026-09-03T10:00:00Z", fPromisedAt: "2026-09-20T00:00:00Z", fMerchant: "m1", fLocale: "en-US"} {
 		base.s[f] = v
 	}
 	withLocation := func(r rawEvent, l *Location) rawEvent {

@@ -38,6 +38,15 @@
 //     as in encoding/json. Lengths count characters (code points).
 //   - lat and lon are the float64 nearest to the number written; their
 //     bounds apply to that value.
+//   - locale, the customer's preferred language, is a BCP 47 tag in the
+//     shape browsers and shop systems send: 2-3 ASCII letters, then
+//     subtags of 1-8 ASCII letters or digits, each after a '-', 35
+//     characters at most (en, zh-CN, zh-Hant-TW, es-419); anything else is
+//     invalid_field. It is kept as written, case and all ("EN-us" stays
+//     "EN-us"), for the tag is the merchant's; Language gives its primary
+//     language in lower case, the key for display text. Subtags are not
+//     looked up in the IANA registry, and a language without display text
+//     (pt for pt-BR) falls back to English.
 //   - json.Marshal and json.Unmarshal of an Event use Marshal and Decode
 //     (without a clock), so an Event inside other JSON keeps the contract.
 //

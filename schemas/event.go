@@ -30,6 +30,7 @@ type Event struct {
 	Location           *Location `json:"location,omitempty"`
 	PromisedAt         time.Time `json:"promised_at,omitzero"`
 	Merchant           string    `json:"merchant,omitempty"`
+	Locale             string    `json:"locale,omitempty"` // BCP 47, as sent; see Language
 }
 
 // Location is where a scan happened; every field is optional.
@@ -48,6 +49,21 @@ func (e *Event) Lane() string {
 		return ""
 	}
 	return e.OriginCountry + "-" + e.DestinationCountry
+}
+
+// Language returns the primary language subtag of locale in lower case: "zh"
+// for "zh-CN", "pt" for "PT-br", "yue" for "yue-HK". It returns "" for ""
+// and for anything that is not a valid locale (the rule of the event's
+// locale field). Status.Text and Category.Text take the result; they fall
+// back to English for a language outside Languages, such as "pt".
+func Language(locale string) string {
+	if len(locale) > fields[fLocale].MaxLen || !isLocale(locale) {
+		return ""
+	}
+	if i := strings.IndexByte(locale, '-'); i >= 0 {
+		locale = locale[:i]
+	}
+	return strings.ToLower(locale) // no allocation when already lower case
 }
 
 // Reason classifies why input was rejected; it labels DLQ records and metrics.
@@ -112,6 +128,7 @@ type wireEvent struct {
 	Location           *Location `json:"location,omitempty"`
 	PromisedAt         string    `json:"promised_at,omitempty"`
 	Merchant           string    `json:"merchant,omitempty"`
+	Locale             string    `json:"locale,omitempty"`
 }
 
 // rawEvent is a parsed event before its rules are checked: every string as
@@ -162,6 +179,7 @@ func (r *rawEvent) event(now time.Time) (Event, error) {
 		Description:        r.s[fDescription],
 		Location:           r.loc,
 		Merchant:           r.s[fMerchant],
+		Locale:             r.s[fLocale],
 	}
 	// The status and the times first: their text is gone once parsed.
 	if r.s[fStatus] == "" {
@@ -257,6 +275,8 @@ func (e *Event) text(f int) (string, bool) {
 		return e.Description, true
 	case fMerchant:
 		return e.Merchant, true
+	case fLocale:
+		return e.Locale, true
 	}
 	if e.Location == nil {
 		return "", false
@@ -309,6 +329,7 @@ func (e *Event) Marshal() ([]byte, error) {
 		OccurredAt:         e.OccurredAt.UTC().Format(time.RFC3339Nano),
 		Location:           e.Location,
 		Merchant:           e.Merchant,
+		Locale:             e.Locale,
 	}
 	if !e.PromisedAt.IsZero() {
 		w.PromisedAt = e.PromisedAt.UTC().Format(time.RFC3339Nano)

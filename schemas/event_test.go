@@ -13,7 +13,7 @@ var now = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 const good = `{"event_id":"e1","tracking_number":"LX123456789CN","carrier":"chinapost","service":"economy",` +
 	`"origin_country":"CN","destination_country":"US","status":"customs_held","carrier_status":"I","description":"Held",` +
 	`"occurred_at":"2026-09-03T10:00:00+08:00","location":{"country":"US","city":"Los Angeles","lat":33.9,"lon":-118.4},` +
-	`"promised_at":"2026-09-20T00:00:00Z","merchant":"m1"}`
+	`"promised_at":"2026-09-20T00:00:00Z","merchant":"m1","locale":"en-US"}`
 
 func TestDecodeGood(t *testing.T) {
 	e, err := Decode([]byte(good), now)
@@ -25,6 +25,9 @@ func TestDecodeGood(t *testing.T) {
 	}
 	if e.Location == nil || e.Location.City != "Los Angeles" || *e.Location.Lat != 33.9 {
 		t.Fatalf("location %+v", e.Location)
+	}
+	if e.Merchant != "m1" || e.Locale != "en-US" {
+		t.Fatalf("merchant %q, locale %q", e.Merchant, e.Locale)
 	}
 	// Marshal then Decode is the identity.
 	b, err := e.Marshal()
@@ -82,6 +85,10 @@ func TestDecodeRejects(t *testing.T) {
 	f("ancient", mod(`2026-09-03T10:00:00+08:00`, `1999-12-31T23:59:59Z`), ReasonBadTimestamp, "occurred_at")
 	f("bad promise", mod(`2026-09-20T00:00:00Z`, `soon`), ReasonBadTimestamp, "promised_at")
 	f("bad lat", mod(`33.9`, `95`), ReasonInvalidField, "location.lat")
+	f("bad locale", mod(`"en-US"`, `"en_US"`), ReasonInvalidField, "locale")
+	f("long locale", mod(`"en-US"`, `"en-`+strings.Repeat("abcdefgh-", 4)+`x"`), ReasonInvalidField, "locale")
+	f("locale twice", mod(`"locale":"en-US"`, `"locale":"en-US","locale":"de"`), ReasonMalformed, "locale")
+	f("locale in location", mod(`"city":"Los Angeles"`, `"locale":"en-US"`), ReasonUnknownField, "location.locale")
 	f("location unknown field", mod(`"city":"Los Angeles"`, `"town":"LA"`), ReasonUnknownField, "location.town")
 	f("oversize", `{"event_id":"`+strings.Repeat("x", MaxEventSize)+`"}`, ReasonOversize, "")
 }

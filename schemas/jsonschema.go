@@ -32,13 +32,14 @@ var (
 	keyPattern     = `^[^` + edgeClass() + `](?:[^` + controlClass + `]*[^` + edgeClass() + `])?$`
 	carrierPattern = `^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$`
 	countryPattern = `^[A-Z]{2}$`
+	localePattern  = `^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$`
 	timePattern    = rfc3339Pattern(minTime.Year(), maxTime.Year())
 )
 
 // formatPatterns are the patterns of the string formats; a status has an
 // enum instead.
 var formatPatterns = map[Format]string{FormatText: textPattern, FormatKey: keyPattern, FormatCarrier: carrierPattern,
-	FormatCountry: countryPattern, FormatTime: timePattern}
+	FormatCountry: countryPattern, FormatTime: timePattern, FormatLocale: localePattern}
 
 // edgeClass returns the characters of a character class that FormatKey
 // refuses at the start or end of a value: control characters and Unicode

@@ -282,10 +282,11 @@ func contractCases() []contractCase {
 		{"leap day", doc("occurred_at", `"2024-02-29T00:00:00Z"`), "", ""},
 		{"null service", doc("service", `null`), "", ""},
 		{"null every optional", doc("service", `null`, "origin_country", `null`, "destination_country", `null`,
-			"carrier_status", `null`, "description", `null`, "location", `null`, "promised_at", `null`, "merchant", `null`), "", ""},
+			"carrier_status", `null`, "description", `null`, "location", `null`, "promised_at", `null`, "merchant", `null`,
+			"locale", `null`), "", ""},
 		{"null in location", doc("location", `{"country":null,"city":null,"postal_code":null,"lat":null,"lon":null}`), "", ""},
 		{"empty optional strings", doc("service", `""`, "origin_country", `""`, "destination_country", `""`,
-			"carrier_status", `""`, "description", `""`, "promised_at", `""`, "merchant", `""`,
+			"carrier_status", `""`, "description", `""`, "promised_at", `""`, "merchant", `""`, "locale", `""`,
 			"location", `{"country":"","city":"","postal_code":""}`), "", ""},
 		{"empty location", doc("location", `{}`), "", ""},
 		{"carrier dash and digits", doc("carrier", `"china-post_2"`), "", ""},
@@ -303,6 +304,13 @@ func contractCases() []contractCase {
 		{"BOM inside id", doc("event_id", `"\ufeffx"`), "", ""},
 		{"C1 control", doc("description", `"\u0085x"`), "", ""},
 		{"23 hours ahead", doc("occurred_at", `"2026-11-22T23:00:00Z"`), "", ""},
+		{"locale", doc("locale", `"zh-CN"`), "", ""},
+		{"locale language only", doc("locale", `"de"`), "", ""},
+		{"locale as written", doc("locale", `"EN-us"`), "", ""},
+		{"locale three letters and script", doc("locale", `"yue-Hant-HK"`), "", ""},
+		{"locale digits", doc("locale", `"es-419"`), "", ""},
+		{"locale 35", doc("locale", q("en"+strings.Repeat("-abcdefgh", 3)+"-abcde")), "", ""},
+		{"locale escaped", doc("locale", `"pt\u002DBR"`), "", ""},
 		{"last second", doc("occurred_at", `"9999-12-31T23:59:59Z"`), "future_timestamp occurred_at", "accept"},
 
 		// Missing and null required fields.
@@ -341,6 +349,18 @@ func contractCases() []contractCase {
 		{"country three letters", doc("destination_country", `"USA"`), "invalid_field destination_country", ""},
 		{"country digit", doc("origin_country", `"C1"`), "invalid_field origin_country", ""},
 		{"location country lower", doc("location", `{"country":"us"}`), "invalid_field location.country", ""},
+		{"locale 36", doc("locale", q("en"+strings.Repeat("-abcdefgh", 3)+"-abcdef")), "invalid_field locale", ""},
+		{"locale one letter", doc("locale", `"e"`), "invalid_field locale", ""},
+		{"locale four letters", doc("locale", `"engl"`), "invalid_field locale", ""},
+		{"locale underscore", doc("locale", `"en_US"`), "invalid_field locale", ""},
+		{"locale trailing dash", doc("locale", `"en-"`), "invalid_field locale", ""},
+		{"locale empty subtag", doc("locale", `"en--US"`), "invalid_field locale", ""},
+		{"locale subtag 9", doc("locale", `"en-abcdefghi"`), "invalid_field locale", ""},
+		{"locale space", doc("locale", `"en "`), "invalid_field locale", ""},
+		{"locale newline", doc("locale", `"en\n"`), "invalid_field locale", ""},
+		{"locale non-ASCII", doc("locale", `"\u00ebn"`), "invalid_field locale", ""},
+		{"locale number", doc("locale", `49`), "malformed_json ", ""},
+		{"locale in location", doc("location", `{"locale":"en"}`), "unknown_field location.locale", ""},
 
 		// Times.
 		{"time space", doc("occurred_at", `"2026-03-01 10:00:00Z"`), "bad_timestamp occurred_at", ""},
@@ -514,6 +534,9 @@ func generatedEvents(n int, seed uint64) []string {
 		kv = append(kv, absent("description", pick(`"Arrived at Sort Facility"`, `"Shipment picked up"`, `"Clearance event"`, `"已签收"`))...)
 		kv = append(kv, absent("promised_at", strconv.Quote(ts()))...)
 		kv = append(kv, absent("merchant", strconv.Quote(fmt.Sprintf("m-%s-%03d", strings.ToLower(pick(countries...)), r.IntN(100))))...)
+		if r.IntN(3) != 0 {
+			kv = append(kv, absent("locale", pick(`"en-US"`, `"zh-CN"`, `"pt-BR"`, `"de-DE"`, `"fr-CA"`, `"es"`, `"es-419"`, `"EN-gb"`))...)
+		}
 		if r.IntN(4) != 0 {
 			loc := fmt.Sprintf(`{"country":%q,"city":%q,"lat":%s,"lon":%s}`, pick(countries...), pick("Leipzig", "East Midlands Airport", "Shenzhen", "Los Angeles"),
 				strconv.FormatFloat(r.Float64()*180-90, 'f', r.IntN(6), 64), strconv.FormatFloat(r.Float64()*360-180, 'f', r.IntN(6), 64))
@@ -545,7 +568,7 @@ func FuzzSchemaMatchesDecode(f *testing.F) {
 	type splice struct{ before, after string }
 	var splices []splice
 	for _, at := range []string{`"e1"`, `"LX123456789CN"`, `"chinapost"`, `"CN"`, `"customs_held"`, `"Held"`,
-		`"2026-09-03T10:00:00+08:00"`, `"2026-09-20T00:00:00Z"`, `"Los Angeles"`, `33.9`} {
+		`"2026-09-03T10:00:00+08:00"`, `"2026-09-20T00:00:00Z"`, `"Los Angeles"`, `33.9`, `"en-US"`} {
 		i := strings.Index(good, at)
 		splices = append(splices, splice{good[:i], good[i+len(at):]})
 		if at[0] == '"' {
@@ -580,6 +603,8 @@ func TestSchemaPatterns(t *testing.T) {
 		[]string{"", " ", " x", "x ", "\u00a0x", "x\u3000", "\u2028x", "x\u0085", "\u1680x", "x\u202f", "x\u205f", "\u2000x", "x\u200a", "a\nb", "\x7f"})
 	f(carrierPattern, []string{"dhl", "4px", "china-post", "a_b", "a"}, []string{"", "DHL", "-a", "a-", "_a", "a b", "é"})
 	f(countryPattern, []string{"CN", "US"}, []string{"", "cn", "C", "CNN", "C1"})
+	f(localePattern, []string{"en", "EN", "zh-CN", "pt-BR", "yue-HK", "zh-Hant-TW", "es-419", "en-abcdefgh", "de-DE-1996"},
+		[]string{"", "e", "engl", "en-", "-en", "en--US", "en_US", "en US", " en", "en-abcdefghi", "ën", "en\n", "en-US\n"})
 	f(timePattern,
 		[]string{"2000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-03-01t10:00:00z", "2024-02-29T12:00:00.5+05:45",
 			"2000-02-29T00:00:00Z", "2400-02-29T00:00:00Z", "2096-02-29T00:00:00Z", "2026-01-31T00:00:00-23:59"},
@@ -652,8 +677,8 @@ func TestSchemaDescribesTheTable(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want = []string{"carrier", "carrier_status", "description", "destination_country", "event_id", "location", "merchant",
-		"occurred_at", "origin_country", "promised_at", "service", "status", "tracking_number"}
+	want = []string{"carrier", "carrier_status", "description", "destination_country", "event_id", "locale", "location",
+		"merchant", "occurred_at", "origin_country", "promised_at", "service", "status", "tracking_number"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("properties %v, want %v", keys, want)
 	}

@@ -70,6 +70,7 @@ func key(name string, field func(s *analytics.Shipment) *uint32) column {
 type restoring struct {
 	trackingNumber                   string
 	carrier, service, merchant, lane string
+	locale                           string
 	state                            analytics.Shipment
 	err                              error // from the one setter that can fail: status
 }
@@ -77,6 +78,7 @@ type restoring struct {
 // shipment returns the restored state.
 func (r *restoring) shipment() (analytics.Shipment, error) {
 	r.state.SetLabels(r.carrier, r.service, r.merchant, r.lane)
+	r.state.SetLocale(r.locale)
 	return r.state, r.err
 }
 
@@ -166,6 +168,12 @@ var factColumns = []column{
 		func(f *Fact, _ time.Time) uint32 { return f.State.Version },
 		func(r *restoring, v uint32) { r.state.Version = v }),
 	col("updated_at", "DateTime", func(_ *Fact, now time.Time) time.Time { return now }, nil),
+	// 006_locale.sql
+	col("locale", "String",
+		func(f *Fact, _ time.Time) string { return f.State.Locale() },
+		func(r *restoring, v string) { r.locale = v }),
+	key("locale_at", func(s *analytics.Shipment) *uint32 { return &s.LocaleAt }),
+	key("locale_key", func(s *analytics.Shipment) *uint32 { return &s.LocaleKey }),
 }
 
 // restoredColumns are the factColumns Restore reads back, in factColumns order.

@@ -18,7 +18,8 @@ import (
 // oldColumns are the columns of 001's shipments table, which the previous
 // release wrote: factColumns without those 002 added.
 var oldColumns = func() []column {
-	added := map[string]bool{"customs_held_at": true, "delivery_failed_at": true, "returned_at": true, "other_exception_at": true, "closed": true}
+	added := map[string]bool{"customs_held_at": true, "delivery_failed_at": true, "returned_at": true, "other_exception_at": true, "closed": true,
+		"locale": true, "locale_at": true, "locale_key": true} // 006
 	var out []column
 	for _, c := range factColumns {
 		if !added[c.name] {

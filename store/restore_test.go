@@ -117,7 +117,7 @@ func build(js []journey) []built {
 // not know, so a new figure cannot escape the comparison.
 func view(t *testing.T, s analytics.Shipment) map[string]any {
 	t.Helper()
-	out := map[string]any{"Carrier()": s.Carrier(), "Service()": s.Service(), "Merchant()": s.Merchant(), "Lane()": s.Lane()}
+	out := map[string]any{"Carrier()": s.Carrier(), "Service()": s.Service(), "Merchant()": s.Merchant(), "Lane()": s.Lane(), "Locale()": s.Locale()}
 	labels := 0
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
@@ -136,8 +136,8 @@ func view(t *testing.T, s analytics.Shipment) map[string]any {
 		}
 	}
 	walk(reflect.ValueOf(s))
-	if labels != 4 {
-		t.Fatalf("Shipment has %d label handles, view reads 4 accessors", labels)
+	if labels != 5 {
+		t.Fatalf("Shipment has %d label handles, view reads 5 accessors", labels)
 	}
 	return out
 }

@@ -83,26 +83,37 @@ func TestColumnsMatchMigration(t *testing.T) {
 	}
 }
 
-// migrationDDL returns the migrations' CREATE TABLE of table with old
-// replaced by new.
+// migrationDDL returns the migrations' CREATE TABLE of table, with the
+// columns later migrations add to it (ALTER TABLE ... ADD COLUMN) folded
+// in, and with old replaced by new.
 func migrationDDL(t *testing.T, table, old, new string) string {
 	t.Helper()
 	migs, err := schemas.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
+	create := ""
 	for _, m := range migs {
 		for _, stmt := range m.Statements {
 			if strings.HasPrefix(stmt, "CREATE TABLE IF NOT EXISTS "+table+"\n") {
-				if !strings.Contains(stmt, old) {
-					t.Fatalf("the %s DDL has no %q", table, old)
+				create = stmt
+			}
+			if col, ok := strings.CutPrefix(stmt, "ALTER TABLE "+table+" ADD COLUMN "); ok && create != "" {
+				end := strings.Index(create, "\n)\nENGINE")
+				if end < 0 {
+					t.Fatalf("cannot add a column to the %s DDL", table)
 				}
-				return strings.Replace(stmt, old, new, 1)
+				create = create[:end] + ",\n    " + strings.TrimSuffix(strings.TrimSpace(col), ";") + create[end:]
 			}
 		}
 	}
-	t.Fatalf("no migration creates %s", table)
-	return ""
+	if create == "" {
+		t.Fatalf("no migration creates %s", table)
+	}
+	if !strings.Contains(create, old) {
+		t.Fatalf("the %s DDL has no %q", table, old)
+	}
+	return strings.Replace(create, old, new, 1)
 }
 
 // factsDDL returns the migrations' CREATE TABLE of the shipment facts with
@@ -197,7 +208,7 @@ func TestSchemaMismatch(t *testing.T) {
 	f("no tables", nil, nil, paths{none, none, none, none, none})
 	// What an older shiplens migrated: 001's shipments table only.
 	f("only migration 001", []string{migrationDDL(t, "shipments", "", "")}, nil, paths{none, none, none, none, none})
-	f("extra column", append([]string{factsDDL(t, "    updated_at DateTime\n", "    updated_at DateTime,\n    note String DEFAULT ''\n")}, days...), shipment(nil), paths{})
+	f("extra column", append([]string{factsDDL(t, "    updated_at DateTime,\n", "    updated_at DateTime,\n    note String DEFAULT '',\n")}, days...), shipment(nil), paths{})
 }
 
 // TestDroppedDatabase: a database dropped under an open Store gives

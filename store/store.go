@@ -339,7 +339,7 @@ func Migrate(ctx context.Context, cfg Config, log io.Writer) ([]string, error) {
 		}
 		name := fmt.Sprintf("%03d_%s", m.Version, m.Name)
 		for _, stmt := range m.Statements {
-			if err := conn.Exec(ctx, stmt); err != nil {
+			if err := conn.Exec(ctx, stmt); err != nil && !addedBefore(stmt, err) {
 				return applied, fmt.Errorf("cannot apply migration %s: %w", name, err)
 			}
 		}
@@ -352,6 +352,14 @@ func Migrate(ctx context.Context, cfg Config, log io.Writer) ([]string, error) {
 		applied = append(applied, name)
 	}
 	return applied, nil
+}
+
+// addedBefore reports whether err is an ALTER TABLE ... ADD COLUMN failing
+// because the column exists: a migration that stopped half-way and runs
+// again. ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS.
+func addedBefore(stmt string, err error) bool {
+	var ex *clickhouse.Exception
+	return strings.Contains(strings.ToUpper(stmt), "ADD COLUMN") && errors.As(err, &ex) && ex.Code == 44
 }
 
 // record inserts a schema_migrations row. It uses a batch because an INSERT

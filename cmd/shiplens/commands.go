@@ -231,7 +231,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("process", "process --brokers B --clickhouse ADDR [--group G] [--topic T] [--retention 30d] [--lost-after 90d] [--eta-half-life 30d] [--eta-lateness 6h] [--no-eta]", stderr)
+	f := newFlags("process", "process --brokers B --clickhouse ADDR [--group G] [--topic T] [--retention 30d] [--lost-after 90d] [--eta-half-life 30d] [--eta-lateness 6h] [--no-eta] [--rules FILE] [--no-alerts]", stderr)
 	brokers := f.String("brokers", "127.0.0.1:9092", "Kafka brokers host:port[,host:port]")
 	addr := clickhouseFlag(f)
 	group := f.String("group", "shiplens-processor", "Kafka consumer group")
@@ -242,7 +242,12 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	metricsAddr := f.String("metrics-listen", "", "serve GET /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9464")
 	retention := retentionFlags(f)
 	etaCfg := etaFlags(f)
+	alertCfg := alertFlags(f)
 	if err := f.parseNoArgs(args); err != nil {
+		return err
+	}
+	ac, err := alertCfg()
+	if err != nil {
 		return err
 	}
 	bs, err := brokerList(*brokers)
@@ -267,7 +272,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	p, err := processor.New(processor.Config{
-		Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Retention: retention(), ETA: etaCfg(), Log: log,
+		Brokers: bs, Topic: *topic, Group: *group, DLQTopic: *dlq, FlushInterval: *flush, Retention: retention(), ETA: etaCfg(), Alerts: ac, Log: log,
 	}, db)
 	if err != nil {
 		return errUsage{err.Error()}
@@ -282,8 +287,8 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stderr, "processing %s as group %s into %s; Ctrl-C stops after a final flush\n", *topic, *group, cfg)
 	err = p.Run(ctx)
 	s := p.Metrics().Snapshot()
-	fmt.Fprintf(stderr, "stopped: %d messages, %d applied, %d unchanged, %d rejected, %d facts and %d predictions written\n",
-		s.Consumed, s.Applied, s.Unchanged, s.RejectedTotal(), s.Written, s.Predictions)
+	fmt.Fprintf(stderr, "stopped: %d messages, %d applied, %d unchanged, %d rejected, %d facts and %d predictions written, %d alert transitions and %d notifications published\n",
+		s.Consumed, s.Applied, s.Unchanged, s.RejectedTotal(), s.Written, s.Predictions, s.AlertsPublished, s.NotificationsPublished)
 	return migrateHint(err, *addr)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sourcegraph/conc"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/alerts"
 	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/internal/broker"
@@ -35,6 +36,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	format := f.String("format", "table", "scorecard format: table or json")
 	retention := retentionFlags(f)
 	etaCfg := etaFlags(f)
+	alertCfg := alertFlags(f)
 	if err := f.parseNoArgs(args); err != nil {
 		return err
 	}
@@ -117,7 +119,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// Process until the group has committed every message.
 	group := fmt.Sprintf("shiplens-demo-%d", time.Now().UnixNano())
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Retention: retention(), ETA: etaCfg(), Log: log}, db)
+	ac, err := alertCfg()
+	if err != nil {
+		return err
+	}
+	p, err := processor.New(processor.Config{Brokers: brokers, Group: group, FlushInterval: 200 * time.Millisecond, Retention: retention(), ETA: etaCfg(), Alerts: ac, Log: log}, db)
 	if err != nil {
 		return err
 	}
@@ -158,6 +164,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	say("processed %d messages in %s (%.0f events/s end to end): %d changed a shipment, %d were duplicates or no-ops, %d rejected",
 		s.Consumed, procTime.Round(time.Millisecond), float64(s.Consumed)/procTime.Seconds(), s.Applied, s.Unchanged, s.RejectedTotal())
 	say("wrote %d shipment versions to ClickHouse in %d inserts", s.Written, s.Inserts)
+	if !ac.Disabled {
+		say("opened %d alerts for customer service and published %d alert transitions to %s and %d customer notifications to %s (shiplens alerts list; shiplens notify delivers them)",
+			s.AlertsOpened, s.AlertsPublished, alerts.AlertsTopic, s.NotificationsPublished, alerts.NotificationsTopic)
+	}
 
 	// Scorecard over every delivery day of the workload.
 	q := store.ScorecardQuery{From: gcfg.Start, To: gcfg.Start.Add(gcfg.Span + 180*24*time.Hour)}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/alerts"
 	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/api"
 	"github.com/shiplens/shiplens/internal/kafkaadmin"
@@ -296,5 +297,23 @@ func etaFlags(f *flags) func() processor.ETAConfig {
 	off := f.Bool("no-eta", false, "make no delivery predictions")
 	return func() processor.ETAConfig {
 		return processor.ETAConfig{Disabled: *off, Model: eta.Config{HalfLife: *halfLife}, Lateness: *lateness}
+	}
+}
+
+// alertFlags adds the flags of alerts and notifications and returns their
+// configuration once f is parsed: the rules file is read and checked then,
+// so that a bad one is refused at start with the line that is wrong.
+func alertFlags(f *flags) func() (processor.AlertsConfig, error) {
+	rules := f.String("rules", "", "alert rules `FILE` (YAML); the default is printed by `shiplens alerts rules`")
+	off := f.Bool("no-alerts", false, "raise no alerts and send no customer notifications")
+	return func() (processor.AlertsConfig, error) {
+		if *off {
+			return processor.AlertsConfig{Disabled: true}, nil
+		}
+		r, err := alerts.LoadRules(*rules)
+		if err != nil {
+			return processor.AlertsConfig{}, errUsage{err.Error()}
+		}
+		return processor.AlertsConfig{Rules: r}, nil
 	}
 }

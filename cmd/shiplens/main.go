@@ -35,6 +35,7 @@ func init() {
 		{"normalize", "turn a raw carrier or aggregator payload into canonical events (JSON lines)", runNormalize},
 		{"serve", "HTTP API: POST /v1/events, POST /v1/webhooks/{source}, GET /v1/carriers, /metrics, /healthz", runServe},
 		{"poll", "re-read open tracking numbers from a carrier API on a schedule", runPoll},
+		{"alerts", "alerts to customer service: `alerts list`, `alerts rules`", runAlerts},
 		{"dlq", "dead-letter queue: `dlq export` to JSON lines, `dlq replay` fixed records", runDLQ},
 	}
 }

@@ -54,6 +54,14 @@
 // action codes), and scans carry a location: country, city, a postal code on
 // delivery scans, coordinates for the integrators.
 //
+// About 70% of the pre-advices (info_received, the merchant's own message)
+// carry the buyer's preferred language as locale, a BCP 47 tag that fits
+// the recipient's country and city (en-US with some es-US, more in Miami;
+// en-CA and fr-CA, mostly fr-CA in Montréal; pt-BR, which shiplens has no
+// display text for; minority languages and bare tags such as "en"), picked
+// from a hash of Seed and the tracking number instead of a random stream so
+// that it changes nothing else; carrier scans carry none.
+//
 // Tracking numbers follow each carrier's format (UPU S10 with a valid check
 // digit such as "LX123456785CN", "1Z..." with its check digit, 10-digit DHL,
 // 12-digit FedEx, "YT..." YunExpress, "LP..." Cainiao) and are unique per

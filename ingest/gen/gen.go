@@ -15,6 +15,7 @@ func init() {
 	initMerchants()
 	initScans()
 	initLanes()
+	initLocales()
 }
 
 // Generator produces one workload. It holds only its configuration: every
@@ -260,6 +261,12 @@ func (r *run) fill(s *shipment, k int) {
 		e.PromisedAt = time.Time{}
 	}
 	e.Merchant = s.merchant
+	// The buyer's language comes with the merchant's pre-advice; carriers
+	// do not know it.
+	e.Locale = ""
+	if sc.kind == kInfo {
+		e.Locale = s.locale
+	}
 }
 
 // eventID is "<carrier>:<tracking number>:<sequence>", the sequence being the

@@ -340,6 +340,9 @@ func TestEventsValid(t *testing.T) {
 		if !e.PromisedAt.IsZero() && e.PromisedAt.Before(c.Start) {
 			t.Fatalf("event %s promises %s, before the first order", e.EventID, e.PromisedAt)
 		}
+		if e.Locale != "" && e.Status != schemas.InfoReceived {
+			t.Fatalf("event %s, a %s scan, carries locale %q: only the merchant's pre-advice knows it", e.EventID, e.Status, e.Locale)
+		}
 	}
 	// What a consumer decodes is what was generated.
 	for i, b := range marshalAll(t, events[:2000]) {
@@ -368,6 +371,75 @@ func TestEventsValid(t *testing.T) {
 	if len(parcels) != 5000 {
 		t.Fatalf("%d tracking numbers for 5000 shipments", len(parcels))
 	}
+}
+
+// TestLocales checks the buyers' languages on the pre-advices against
+// figures written here by hand: about 70% carry one, each country's usual
+// tag leads, French is a fifth of Canada, Spanish a tenth of the US, and
+// Brazil's pt-BR, for which shiplens has no display text, is there.
+func TestLocales(t *testing.T) {
+	_, parcels := sample()
+	byDest := map[string]map[string]int{}
+	with, untranslated := 0, 0
+	for _, p := range parcels {
+		pre := p.byTime[0]
+		if pre.Status != schemas.InfoReceived {
+			t.Fatalf("shipment %s starts with %s", pre.TrackingNumber, pre.Status)
+		}
+		for _, e := range p.arrived {
+			if e.EventID == pre.EventID && e.Locale != pre.Locale {
+				t.Fatalf("copies of %s carry locales %q and %q", e.EventID, pre.Locale, e.Locale)
+			}
+		}
+		if pre.Locale == "" {
+			continue
+		}
+		with++
+		if !slices.Contains(schemas.Languages, schemas.Language(pre.Locale)) {
+			untranslated++
+		}
+		if p.destination == "" {
+			continue
+		}
+		if byDest[p.destination] == nil {
+			byDest[p.destination] = map[string]int{}
+		}
+		byDest[p.destination][pre.Locale]++
+	}
+	if share := float64(with) / float64(len(parcels)); share < 0.66 || share > 0.74 {
+		t.Errorf("%.3f of the pre-advices carry a locale, want about 0.7", share)
+	}
+	if untranslated < with/20 {
+		t.Errorf("%d of %d locales in a language without display text, want pt-BR and others", untranslated, with)
+	}
+	usual := map[string]string{"US": "en-US", "GB": "en-GB", "DE": "de-DE", "FR": "fr-FR", "ES": "es-ES", "BR": "pt-BR",
+		"AU": "en-AU", "CA": "en-CA"}
+	share := func(dest, tag string) float64 {
+		n := 0
+		for _, k := range byDest[dest] {
+			n += k
+		}
+		return float64(byDest[dest][tag]) / float64(n)
+	}
+	for _, l := range lanes {
+		want, ok := usual[l.to]
+		if !ok {
+			t.Fatalf("lane %s: no usual locale written down for %s", l.code, l.to)
+		}
+		if s := share(l.to, want); s < 0.6 {
+			t.Errorf("%s: %s is %.2f of the locales, want the most", l.to, want, s)
+		}
+	}
+	near := func(dest, tag string, lo, hi float64) {
+		t.Helper()
+		if s := share(dest, tag); s < lo || s > hi {
+			t.Errorf("%s: %s is %.3f of the locales, want %g-%g", dest, tag, s, lo, hi)
+		}
+	}
+	near("CA", "fr-CA", 0.14, 0.32)
+	near("US", "es-US", 0.06, 0.20)
+	near("BR", "pt-BR", 0.85, 1)
+	near("ES", "ca-ES", 0.04, 0.2)
 }
 
 func TestCoverage(t *testing.T) {
@@ -861,6 +933,32 @@ func TestTables(t *testing.T) {
 		if l.customs == (eu[l.from] && eu[l.to]) {
 			t.Errorf("lane %s: customs = %v", l.code, l.customs)
 		}
+		for _, p := range l.d.people {
+			if recipientLocales[p] == nil {
+				t.Errorf("lane %s: no locales for the recipients in %s", l.code, places[p].city)
+			}
+		}
+	}
+	checkLocales := func(where string, ls []localeShare) {
+		t.Helper()
+		sum := 0.0
+		for _, l := range ls {
+			e := schemas.Event{EventID: "e", TrackingNumber: "t", Carrier: "dhl", Status: schemas.InfoReceived,
+				OccurredAt: defaultStart, Locale: l.tag}
+			if err := e.Validate(time.Time{}); err != nil || l.share <= 0 {
+				t.Errorf("%s: locale %q, share %g: %v", where, l.tag, l.share, err)
+			}
+			sum += l.share
+		}
+		if math.Abs(sum-1) > 1e-9 {
+			t.Errorf("%s: locale shares sum to %g", where, sum)
+		}
+	}
+	for _, cl := range countryLocales {
+		checkLocales(cl.country, cl.locales)
+	}
+	for _, cl := range cityLocales {
+		checkLocales(cl.country+"/"+cl.city, cl.locales)
 	}
 }
 

@@ -17,8 +17,9 @@ type shipment struct {
 	c        *carrier
 	svc      *service
 	merchant string
-	origin   int // place the merchant ships from
-	dest     int // place of the recipient
+	locale   string // the buyer's language on the pre-advice, "" for none
+	origin   int    // place the merchant ships from
+	dest     int    // place of the recipient
 	tracking string
 	factor   float64  // this parcel's luck: multiplies every transport leg (run.speed)
 	promise  [2]int64 // promised delivery, then an update; Unix seconds
@@ -161,6 +162,7 @@ func (r *run) shipment(i int) *shipment {
 		s.evs, s.arr = s.evsBuf[:0], s.arrBuf[:0]
 	}
 	a, f := r.attributes(s, i)
+	s.locale = r.g.locale(s)
 	r.route(s, f)
 	if f == fateLost || f == fateLostScan {
 		r.vanish(s, f == fateLostScan, journeyLimit)
