@@ -5,7 +5,7 @@ CACHE := $(CURDIR)/.cache
 BIN := $(CACHE)/bin/shiplens
 export GOFLAGS ?= -mod=mod
 
-.PHONY: demo test deps depcheck build bench lint fuzz up clean
+.PHONY: demo test deps depcheck build bench lint fuzz up clean mailpit
 
 ## demo: generate, process and report a 20k-shipment workload on an embedded Kafka and a private ClickHouse
 demo: build
@@ -16,7 +16,7 @@ build:
 	@mkdir -p $(CACHE)/bin
 	$(GO) build -o $(BIN) ./cmd/shiplens
 
-## deps: install the test dependencies: Debian's clickhouse-server, libchdb (current ClickHouse) from npm
+## deps: install the test dependencies: Debian's clickhouse-server, libchdb (current ClickHouse) from npm, mailpit (SMTP)
 deps:
 	@if ! command -v clickhouse-server >/dev/null 2>&1 && [ ! -x /usr/sbin/clickhouse-server ]; then \
 		echo "installing Debian's clickhouse-server"; \
@@ -25,6 +25,15 @@ deps:
 		|| { $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clickhouse-server; }; \
 	fi
 	@bash internal/chdb/fetch.sh
+	@$(MAKE) --no-print-directory mailpit
+
+## mailpit: the real SMTP server of the e-mail tests (notify), built with go install into .cache/bin
+MAILPIT_VERSION := v1.33.1
+mailpit:
+	@if [ ! -x $(CACHE)/bin/mailpit ]; then \
+		echo "installing mailpit $(MAILPIT_VERSION) into $(CACHE)/bin"; \
+		mkdir -p $(CACHE)/bin && GOBIN=$(CACHE)/bin $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION); \
+	fi
 
 ## test: install what the tests need, then run every test under the race detector (with brief fuzzing)
 test: deps depcheck
@@ -33,7 +42,7 @@ test: deps depcheck
 	$(MAKE) --no-print-directory fuzz
 
 ## depcheck: no production package links the test broker (kfake)
-PROD_PKGS := ./processor ./ingest/... ./store ./dlq ./api ./analytics ./schemas
+PROD_PKGS := ./processor ./ingest/... ./store ./dlq ./api ./analytics/... ./schemas/... ./notify
 depcheck:
 	@if $(GO) list -deps $(PROD_PKGS) | grep -E 'kfake|/internal/broker$$'; then \
 		echo "a production package links the test broker: go list -deps $(PROD_PKGS)"; exit 1; fi

@@ -258,8 +258,8 @@ func TestAlertsEndToEnd(t *testing.T) {
 		if n.Kind == alerts.Delivered {
 			told[n.TrackingNumber]++
 		}
-		if n.Subject == "" || n.Body == "" || n.Locale == "" {
-			t.Errorf("notification %s %s has no text (locale %q)", n.Kind, n.TrackingNumber, n.Locale)
+		if err := alerts.Render(&n); err != nil || n.Subject == "" || n.Body == "" || n.Locale == "" {
+			t.Errorf("notification %s %s does not render (locale %q): %v", n.Kind, n.TrackingNumber, n.Locale, err)
 			break
 		}
 	}

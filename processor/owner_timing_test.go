@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/alerts"
 	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/schemas"
@@ -34,33 +35,49 @@ func BenchmarkHandle(b *testing.B) {
 		size += int64(len(v))
 	}
 	now := time.Now()
-	for _, withETA := range []bool{false, true} {
+	model := trained(events)
+	for _, c := range []struct{ eta, alerts bool }{{false, false}, {true, false}, {true, true}} {
 		name := "predictions=off"
-		if withETA {
+		if c.eta {
 			name = "predictions=on"
+		}
+		if c.alerts {
+			name += ",alerts=on"
 		}
 		b.Run(name, func(b *testing.B) {
 			p := &Processor{cfg: Config{Now: func() time.Time { return now }}.withDefaults(), metrics: newMetrics()}
-			if withETA {
+			if c.eta {
 				p.learner = newLearner(p, nil, p.cfg.ETA)
-				p.learner.set(trained(events), true)
+				p.learner.set(model, true)
+			}
+			if c.alerts {
+				p.alertSink = noAlertSink{}
 			}
 			b.SetBytes(size / int64(len(msgs)))
 			b.ReportAllocs()
-			o := newOwner(p, nil, 0, 0)
+			newO := func() *owner {
+				o := newOwner(p, nil, 0, 0)
+				o.alerts = newAlertOwner(o)
+				return o
+			}
+			o := newO()
 			i := 0
 			ctx := context.Background()
 			for b.Loop() {
 				if i == len(msgs) {
 					i = 0
-					o = newOwner(p, nil, 0, 0)
+					o = newO()
 				}
 				o.handle(ctx, &msgs[i])
-				if o.part.Changed() > 50000 {
+				// A flush every 50000 events or changes, as FlushSize does.
+				if o.part.Changed() > 50000 || i%50000 == 0 {
 					o.part.Pending(0)
 					o.part.Written()
 					if o.eta != nil {
 						o.eta.take(&writeReq{}, o.part.Watermark())
+					}
+					if o.alerts != nil {
+						o.alerts.e.Take()
 					}
 				}
 				i++
@@ -97,4 +114,14 @@ func trained(events []schemas.Event) *eta.Model {
 	m := eta.New(eta.Config{})
 	m.Learn(ds, nil, last-last%86400+86400)
 	return m
+}
+
+// noAlertSink turns alerts on in benchmarks that never write.
+type noAlertSink struct{}
+
+func (noAlertSink) WriteAlerts(context.Context, []alerts.Alert) error               { return nil }
+func (noAlertSink) WriteNotifications(context.Context, []alerts.Notification) error { return nil }
+func (noAlertSink) OpenAlerts(context.Context, int, func(alerts.Alert)) error       { return nil }
+func (noAlertSink) Notified(context.Context, int, time.Time, func(alerts.Notification)) error {
+	return nil
 }

@@ -101,7 +101,10 @@ func (e *Engine) At(offset int64) { e.offset = offset }
 // Take returns and forgets what the engine produced.
 func (e *Engine) Take() Out {
 	o := e.out
-	e.out = Out{}
+	// The next batch is likely as large: room for it up front saves the
+	// copies of growing slices of large records.
+	e.out = Out{Alerts: make([]Alert, 0, len(o.Alerts)), AlertOffsets: make([]int64, 0, len(o.Alerts)),
+		Notes: make([]Notification, 0, len(o.Notes)), NoteOffsets: make([]int64, 0, len(o.Notes))}
 	return o
 }
 
@@ -170,11 +173,10 @@ func (e *Engine) Prune() {
 
 // condition is what a rule says about a shipment now.
 type condition struct {
-	known  bool    // false: the rule cannot tell (no model, no prediction)
-	holds  bool    // the alert should be open
-	since  uint32  // when the condition began: the alert's opened_at
-	limit  float64 // hours, for stalled, slow and lost
-	detail string
+	known bool    // false: the rule cannot tell (no model, no prediction)
+	holds bool    // the alert should be open
+	since uint32  // when the condition began: the alert's opened_at
+	limit float64 // hours, for stalled, slow and lost
 }
 
 // check evaluates rule r on s at w.
@@ -187,8 +189,7 @@ func (e *Engine) check(r *Rule, ri int, s *analytics.Shipment, m *analytics.Memo
 		}
 		l := r.Limit(s.LastStatus, inDestination(s))
 		due := add(s.LastAt, l)
-		return condition{known: true, holds: w >= due, since: due, limit: l.Hours(),
-			detail: fmt.Sprintf("no event for %s at %s (limit %s)", hours(w-s.LastAt), s.LastStatus, hours(uint32(l.Seconds())))}
+		return condition{known: true, holds: w >= due, since: due, limit: l.Hours()}
 	case Slow:
 		if closed || s.LastAt == 0 {
 			return condition{known: true}
@@ -198,30 +199,27 @@ func (e *Engine) check(r *Rule, ri int, s *analytics.Shipment, m *analytics.Memo
 			return condition{}
 		}
 		due := s.LastAt + uint32(h*3600)
-		return condition{known: true, holds: w >= due, since: due, limit: h,
-			detail: fmt.Sprintf("%s at %s; %d%% of this carrier's parcels on %s move on within %s", hours(w-s.LastAt), eta.MilestoneOf(s),
-				int(r.Quantile*100+0.5), s.Lane(), hours(uint32(h*3600)))}
+		return condition{known: true, holds: w >= due, since: due, limit: h}
 	case Lost:
 		if closed || s.LastAt == 0 || !s.LastStatus.IsException() {
 			return condition{known: true}
 		}
 		due := add(s.LastAt, r.After)
-		return condition{known: true, holds: w >= due, since: due, limit: r.After.Hours(),
-			detail: fmt.Sprintf("%s and no event for %s", s.LastStatus, hours(w-s.LastAt))}
+		return condition{known: true, holds: w >= due, since: due, limit: r.After.Hours()}
 	case CustomsHeld:
 		held := s.TypeAt[0]
 		released := s.CustomsOutAt != 0 && s.CustomsOutAt >= held
-		return condition{known: true, holds: held != 0 && !released && !closed, since: held, detail: "held in customs"}
+		return condition{known: true, holds: held != 0 && !released && !closed, since: held}
 	case CustomsFailed:
 		failed := s.CustomsInAt != 0 && s.CustomsOutAt == 0 && !s.Delivered() &&
 			(s.LastStatus == schemas.Returned || s.LastStatus == schemas.Exception)
-		return condition{known: true, holds: failed, since: s.LastAt, detail: "customs clearance failed: " + s.LastStatus.String() + " while in customs"}
+		return condition{known: true, holds: failed, since: s.LastAt}
 	case DeliveryFailed:
 		f := s.TypeAt[1]
-		return condition{known: true, holds: f != 0 && !closed, since: f, detail: fmt.Sprintf("%d failed delivery attempt(s)", max(m.Attempts, 1))}
+		return condition{known: true, holds: f != 0 && !closed, since: f}
 	case Returned:
 		r := s.TypeAt[2]
-		return condition{known: true, holds: r != 0 && !s.Delivered(), since: r, detail: "returning to sender"}
+		return condition{known: true, holds: r != 0 && !s.Delivered(), since: r}
 	case PredictedLate:
 		if s.Delivered() || !s.HasPromise() {
 			return condition{known: true}
@@ -230,10 +228,38 @@ func (e *Engine) check(r *Rule, ri int, s *analytics.Shipment, m *analytics.Memo
 			return condition{}
 		}
 		late := int64(pred.P50) > int64(s.PromisedAt)+int64(r.Margin/time.Second)
-		return condition{known: true, holds: late, since: pred.AsOf,
-			detail: fmt.Sprintf("predicted %s, promised %s", day(pred.P50), day(s.PromisedAt))}
+		return condition{known: true, holds: late, since: pred.AsOf}
 	}
 	return condition{}
+}
+
+// detail is one line of English on an alert of rule r, made only for the
+// transitions emitted.
+func detail(r *Rule, s *analytics.Shipment, a *openAlert, w uint32, pred *eta.Prediction) string {
+	quiet := hours(w - min(w, s.LastAt))
+	switch r.Type {
+	case Stalled:
+		return fmt.Sprintf("no event for %s at %s (limit %s)", quiet, s.LastStatus, hours(uint32(a.limit*3600)))
+	case Slow:
+		return fmt.Sprintf("%s at %s; %d%% of this carrier's parcels on %s move on within %s", quiet, eta.MilestoneOf(s),
+			int(r.Quantile*100+0.5), s.Lane(), hours(uint32(a.limit*3600)))
+	case Lost:
+		return fmt.Sprintf("%s and no event for %s", s.LastStatus, quiet)
+	case CustomsHeld:
+		return "held in customs"
+	case CustomsFailed:
+		return "customs clearance failed: " + s.LastStatus.String() + " while in customs"
+	case DeliveryFailed:
+		return fmt.Sprintf("%d failed delivery attempt(s)", max(a.attempts, 1))
+	case Returned:
+		return "returning to sender"
+	case PredictedLate:
+		if pred != nil {
+			return fmt.Sprintf("predicted %s, promised %s", day(pred.P50), day(s.PromisedAt))
+		}
+		return "predicted after the promise of " + day(s.PromisedAt)
+	}
+	return string(r.Type)
 }
 
 // learned returns the slow rule's limit for s, in hours.
@@ -344,8 +370,9 @@ func (e *Engine) emit(tn string, s *analytics.Shipment, a *openAlert, r *Rule, c
 		Type: r.Type, Rule: r.Name, Tier: a.tier, State: Open,
 		TrackingNumber: tn, Partition: e.partition, Carrier: carrier, Service: service, Lane: lane, Merchant: s.Merchant(),
 		Status: s.LastStatus.String(), Milestone: eta.MilestoneOf(s).String(), LastEventAt: ts(s.LastAt),
-		OpenedAt: ts(a.opened), EscalatedAt: tsOr0(a.escalated), At: ts(w), LimitHours: a.limit, Detail: c.detail,
+		OpenedAt: ts(a.opened), EscalatedAt: tsOr0(a.escalated), At: ts(w), LimitHours: a.limit,
 	}
+	al.Detail = detail(r, s, a, w, pred)
 	if r.Type == DeliveryFailed {
 		al.Attempts = max(a.attempts, 1)
 	}

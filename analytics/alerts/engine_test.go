@@ -463,8 +463,11 @@ func TestRendererChoosesLanguage(t *testing.T) {
 		e := schemas.Event{EventID: "x", TrackingNumber: "A", Carrier: "ups", OriginCountry: "CN", DestinationCountry: c.dest,
 			Status: schemas.PickedUp, OccurredAt: t0, Locale: c.locale, Merchant: c.merchant}
 		part.Apply(&e, false)
-		n := Notification{Kind: Shipped, TrackingNumber: "A", Carrier: "ups", OccurredAt: t0}
+		n := Notification{Kind: Shipped, TrackingNumber: "A", Carrier: "ups", OccurredAt: t0, Lane: "CN-" + c.dest}
 		if err := render(&n, part.Get("A"), &e); err != nil {
+			t.Fatal(err)
+		}
+		if err := Render(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n.Locale != c.lang || n.LocaleSource != c.source || !strings.Contains(n.Subject+n.Body, "A") {

@@ -9,9 +9,9 @@ import (
 	"github.com/shiplens/shiplens/schemas"
 )
 
-// Renderer fills a notification's Locale, LocaleSource, Subject and Body
-// for shipment s; ev is the event that made it, nil for a timer. It
-// returns an error only for a missing template, a bug.
+// Renderer fills a notification's Locale and LocaleSource (and may fill
+// Subject and Body) for shipment s; ev is the event that made it, nil for a
+// timer.
 type Renderer func(n *Notification, s *analytics.Shipment, ev *schemas.Event) error
 
 // Bits of analytics.Memo.Sent: the progress milestones, the reminder, and

@@ -150,21 +150,24 @@ var ExceptionTypes = []string{"customs_held", "customs_failed", "delivery_failed
 // Notification is a record on shiplens.notifications: one message to the
 // customer of a shipment, already rendered in its language.
 type Notification struct {
-	ID             string    `json:"notification_id"` // deterministic: see NotificationID; the idempotency key
-	Kind           Kind      `json:"kind"`
-	ExceptionType  string    `json:"exception_type,omitempty"` // kind exception: one of ExceptionTypes
-	TrackingNumber string    `json:"tracking_number"`
-	Partition      int       `json:"partition"`
-	Carrier        string    `json:"carrier"`
-	Service        string    `json:"service,omitempty"`
-	Lane           string    `json:"lane,omitempty"`
-	Merchant       string    `json:"merchant,omitempty"`
-	Status         string    `json:"status"`
-	Locale         string    `json:"locale"`        // the language of Subject and Body: en, zh, es, fr or de
-	LocaleSource   string    `json:"locale_source"` // shipment, merchant, country or default
-	Subject        string    `json:"subject"`
-	Body           string    `json:"body"`
-	OccurredAt     time.Time `json:"occurred_at"` // event time of the milestone
+	ID             string `json:"notification_id"` // deterministic: see NotificationID; the idempotency key
+	Kind           Kind   `json:"kind"`
+	ExceptionType  string `json:"exception_type,omitempty"` // kind exception: one of ExceptionTypes
+	TrackingNumber string `json:"tracking_number"`
+	Partition      int    `json:"partition"`
+	Carrier        string `json:"carrier"`
+	Service        string `json:"service,omitempty"`
+	Lane           string `json:"lane,omitempty"`
+	Merchant       string `json:"merchant,omitempty"`
+	Status         string `json:"status"`
+	Locale         string `json:"locale"`        // the customer's language: en, zh, es, fr or de
+	LocaleSource   string `json:"locale_source"` // shipment, merchant, country or default
+	// Subject and Body are the text in Locale (Render); the processor leaves
+	// them empty and `shiplens notify` renders them when it delivers.
+	Subject    string    `json:"subject,omitempty"`
+	Body       string    `json:"body,omitempty"`
+	Place      string    `json:"place,omitempty"` // city of the scan that made it, when the carrier gave one
+	OccurredAt time.Time `json:"occurred_at"`     // event time of the milestone
 	// The ETA as it stood: p50 and its p10-p90 range; zero when none.
 	ETA     time.Time `json:"eta,omitzero"`
 	ETAFrom time.Time `json:"eta_from,omitzero"`

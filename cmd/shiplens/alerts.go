@@ -18,7 +18,7 @@ import (
 const alertsListSynopsis = "alerts list [--open] [--merchant M] [--type T] [--carrier C] [--lane L] [--from DAY] [--to DAY] [--limit N] --clickhouse ADDR --format json|table"
 
 // alertsSynopsis lists the alerts subcommands, for -h.
-const alertsSynopsis = alertsListSynopsis + "\n       shiplens " + alertsRulesSynopsis
+const alertsSynopsis = alertsListSynopsis + "\n       shiplens " + alertsRulesSynopsis + "\n       shiplens " + alertsEvaluateSynopsis
 
 // runAlerts runs `shiplens alerts SUBCOMMAND`: one case per subcommand.
 func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,6 +30,8 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return runAlertsList(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return runAlertsRules(args[1:], stdout, stderr)
+	case "evaluate":
+		return runAlertsEvaluate(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, "Usage: shiplens "+alertsSynopsis)
 		return errHelp

@@ -36,6 +36,7 @@ func init() {
 		{"serve", "HTTP API: POST /v1/events, POST /v1/webhooks/{source}, GET /v1/carriers, /metrics, /healthz", runServe},
 		{"poll", "re-read open tracking numbers from a carrier API on a schedule", runPoll},
 		{"alerts", "alerts to customer service: `alerts list`, `alerts rules`", runAlerts},
+		{"notify", "deliver shiplens.alerts and shiplens.notifications to signed webhooks and e-mail", runNotify},
 		{"dlq", "dead-letter queue: `dlq export` to JSON lines, `dlq replay` fixed records", runDLQ},
 	}
 }

@@ -30,7 +30,7 @@ func TestEmbeddedSeedsTopics(t *testing.T) {
 // TestProductionLinksNoKfake keeps the test broker out of the production
 // packages: only tests and the demo command may link kfake.
 func TestProductionLinksNoKfake(t *testing.T) {
-	pkgs := []string{"./processor", "./ingest/...", "./store", "./dlq", "./api", "./analytics", "./schemas", "./internal/kafkaadmin", "./internal/retry"}
+	pkgs := []string{"./processor", "./ingest/...", "./store", "./dlq", "./api", "./analytics/...", "./schemas/...", "./notify", "./internal/kafkaadmin", "./internal/retry"}
 	cmd := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...)
 	cmd.Dir = "../.."
 	out, err := cmd.CombinedOutput()
