@@ -1,10 +1,12 @@
 // Package notify delivers what the processor publishes for people: the
 // alerts of shiplens.alerts (alerts.Alert as JSON) and the customer
-// notifications of shiplens.notifications (alerts.Notification, already
-// rendered in the customer's language) to signed webhooks and by e-mail.
-// It is `shiplens notify`. It must not decide what to alert or notify about,
-// nor render notifications (package analytics/alerts does): it delivers
-// records as they are.
+// notifications of shiplens.notifications (alerts.Notification, with the
+// customer's language chosen) to signed webhooks and by e-mail. It is
+// `shiplens notify`. It must not decide what to alert or notify about
+// (package analytics/alerts does). It renders a notification's subject and
+// body from the templates of package schemas/messages, in the record's
+// locale, when the record carries no text (the processor leaves rendering
+// to it, off its hot path), and delivers the record with its text.
 //
 // # Delivery guarantees
 //
@@ -46,7 +48,7 @@
 //
 // # Webhooks
 //
-// A webhook receives an HTTP POST of the record's original bytes
+// A webhook receives an HTTP POST of the record's bytes (a notification with its rendered text added)
 // (Content-Type: application/json) with these headers:
 //
 //	X-Shiplens-Timestamp: <Unix seconds of this attempt>

@@ -475,3 +475,38 @@ func TestRendererChoosesLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateJudgesInHindsight: a parcel that stops for good is a real
+// stall the stalled rule catches; one that pauses and arrives on time is
+// a false alarm.
+func TestEvaluateJudgesInHindsight(t *testing.T) {
+	promise := func(e *schemas.Event) { e.PromisedAt = h(400) }
+	mk := func(tn string, st schemas.Status, at time.Time) schemas.Event {
+		e := schemas.Event{EventID: fmt.Sprintf("%s:%d", tn, at.Unix()), TrackingNumber: tn, Carrier: "dhl", Service: "express",
+			OriginCountry: "CN", DestinationCountry: "US", Status: st, OccurredAt: at}
+		promise(&e)
+		return e
+	}
+	events := []schemas.Event{
+		mk("LOST", schemas.PickedUp, h(0)),
+		mk("PAUSE", schemas.PickedUp, h(0)),
+		mk("CLOCK", schemas.PickedUp, h(80)),   // the watermark passes 72 h
+		mk("PAUSE", schemas.InTransit, h(100)), // a 100 h gap: stalled, then moves on
+		mk("PAUSE", schemas.Delivered, h(120)), // on time
+		mk("CLOCK", schemas.InTransit, h(300)),
+	}
+	r, err := ParseRules([]byte("rules:\n  - type: stalled\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := Evaluate(events, r, EvaluateOptions{})
+	if ev.NeverArrived != 2 || ev.Troubled != 2 { // LOST and CLOCK never arrive
+		t.Fatalf("never delivered %d, troubled %d: want 2 and 2", ev.NeverArrived, ev.Troubled)
+	}
+	re := ev.Rules[0]
+	// LOST and PAUSE stall at 72 h (PAUSE then resolves); CLOCK's only gap
+	// ends with its own scan, which moves the watermark: never seen stalled.
+	if re.Opened != 2 || re.Shipments != 2 || re.Real != 1 || re.Precision != 0.5 || re.Recall != 0.5 || re.LeadHoursP50 != 72 {
+		t.Errorf("stalled: %+v; want 2 opened on 2 shipments, 1 real, recall 0.5, lead 72 h", re)
+	}
+}
