@@ -33,7 +33,7 @@ shiplens_processor_rejected_total{reason="unknown_status",source="processor"} 1
 	if problems, err := testutil.CollectAndLint(m); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", problems, err)
 	}
-	if n := testutil.CollectAndCount(m); n != len(counters)+6 {
-		t.Fatalf("%d series, want %d counters + owners, in-memory, rejected, lag and two histograms", n, len(counters)+6)
+	if n := testutil.CollectAndCount(m); n != len(counters)+8 {
+		t.Fatalf("%d series, want %d counters + owners, in-memory, open alerts, timers, rejected, lag and two histograms", n, len(counters)+8)
 	}
 }

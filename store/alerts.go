@@ -165,6 +165,7 @@ var notificationColumns = []etaColumn[alerts.Notification]{
 	textCol("locale_source", func(n *alerts.Notification) *string { return &n.LocaleSource }),
 	textCol("subject", func(n *alerts.Notification) *string { return &n.Subject }),
 	textCol("body", func(n *alerts.Notification) *string { return &n.Body }),
+	textCol("place", func(n *alerts.Notification) *string { return &n.Place }),
 	timeCol("occurred_at", func(n *alerts.Notification) *time.Time { return &n.OccurredAt }),
 	timeCol("eta", func(n *alerts.Notification) *time.Time { return &n.ETA }),
 	timeCol("eta_from", func(n *alerts.Notification) *time.Time { return &n.ETAFrom }),

@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS notifications
     locale_source String,
     subject String,
     body String,
+    place String,
     occurred_at DateTime,
     eta DateTime,
     eta_from DateTime,
