@@ -40,6 +40,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/shiplens/shiplens/internal/retry"
+	"github.com/shiplens/shiplens/internal/spawn"
 	"github.com/shiplens/shiplens/internal/tempdir"
 )
 
@@ -260,7 +261,6 @@ func startOnce(ctx context.Context, bin, dir string, timeout time.Duration, logw
 	args = append(args, "--config-file="+cfgPath)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.SysProcAttr = sysProcAttr()
 	if logw == io.Discard {
 		cmd.Stdout, cmd.Stderr = out, out
 	} else {
@@ -279,7 +279,7 @@ func startOnce(ctx context.Context, bin, dir string, timeout time.Duration, logw
 	}
 	began := time.Now()
 	fmt.Fprintf(logw, "chserver: starting %s %s (tcp %s, http %s)\n", bin, strings.Join(args, " "), s.Addr, s.HTTPAddr)
-	if err := startCmd(cmd); err != nil {
+	if err := spawn.Start(cmd); err != nil {
 		_ = out.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", bin, err)
 	}

@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"github.com/shiplens/shiplens/internal/retry"
+	"github.com/shiplens/shiplens/internal/spawn"
 	"github.com/shiplens/shiplens/internal/testenv"
 )
 
@@ -142,8 +142,7 @@ func start(ctx context.Context, bin, dir string, args []string) (*Server, error)
 		"--smtp-disable-rdns",
 	}, args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	s.cmd.SysProcAttr = sysProcAttr()
-	if err := startCmd(s.cmd); err != nil {
+	if err := spawn.Start(s.cmd); err != nil {
 		return nil, fmt.Errorf("cannot start %s: %w", bin, err)
 	}
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
@@ -346,35 +345,6 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-// The kernel sends the parent-death signal when the thread that forked the
-// child exits, and Go ends threads whose goroutine exits while locked to
-// them. So servers are forked from one goroutine locked to its thread for
-// the life of the process (as internal/chserver does).
-var (
-	spawnOnce sync.Once
-	spawnReq  chan spawnRequest
-)
-
-type spawnRequest struct {
-	cmd  *exec.Cmd
-	errc chan error
-}
-
-func startCmd(cmd *exec.Cmd) error {
-	spawnOnce.Do(func() {
-		spawnReq = make(chan spawnRequest)
-		go func() {
-			runtime.LockOSThread() // never unlocked: the thread lives as long as the process
-			for r := range spawnReq {
-				r.errc <- r.cmd.Start()
-			}
-		}()
-	})
-	errc := make(chan error, 1)
-	spawnReq <- spawnRequest{cmd: cmd, errc: errc}
-	return <-errc
 }
 
 type lockedBuffer struct {

@@ -1,10 +1,10 @@
 //go:build unix && !linux
 
-package chserver
+package spawn
 
 import "syscall"
 
-// sysProcAttr puts the server in its own process group so Stop can signal
+// sysProcAttr puts the child in its own process group so its owner can signal
 // everything it started. There is no parent-death signal outside Linux.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}

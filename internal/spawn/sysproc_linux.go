@@ -1,8 +1,8 @@
-package chserver
+package spawn
 
 import "syscall"
 
-// sysProcAttr puts the server in its own process group (so Stop can signal
+// sysProcAttr puts the child in its own process group (so its owner can signal
 // everything it started) and has the kernel SIGKILL it if the thread that
 // started it dies, so a crashed or killed parent leaves no server behind.
 func sysProcAttr() *syscall.SysProcAttr {
