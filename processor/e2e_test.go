@@ -242,6 +242,19 @@ func TestEndToEnd(t *testing.T) {
 		t.Error("no duplicate was recognised as unchanged")
 	}
 
+	// The processor's own figures: its flushes cover every message once,
+	// and the rejections by reason.
+	var flushed, rejected uint64
+	var reasons []string
+	row := p.store.Conn().QueryRow(context.Background(),
+		"SELECT sum(events), sum(rejected), arraySort(groupUniqArrayArray(reasons.reason)) FROM pipeline_stats")
+	if err := row.Scan(&flushed, &rejected, &reasons); err != nil {
+		t.Fatal(err)
+	}
+	if flushed != uint64(len(msgs)) || rejected != uint64(len(badRecords)) || len(reasons) != len(badRecords) {
+		t.Errorf("pipeline_stats: %d events, %d rejected for %v; want %d, %d, one of each reason", flushed, rejected, reasons, len(msgs), len(badRecords))
+	}
+
 	// Every bad record is in the DLQ, once, with its reason and original bytes.
 	dlq := readDLQ(t, p.brokers, len(badRecords))
 	for _, b := range badRecords {

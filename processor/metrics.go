@@ -24,6 +24,7 @@ type Metrics struct {
 	predictions, outcomes, alignTimeouts              atomic.Int64
 	alertsPublished, notesPublished, republishSkipped atomic.Int64
 	alertsOpened, tailScans, openAlerts, timers       atomic.Int64
+	statsDropped                                      atomic.Int64
 
 	mu       sync.Mutex
 	rejected map[schemas.Reason]int64
@@ -128,6 +129,8 @@ type Snapshot struct {
 	TailScans              int64 `json:"tail_scans"`
 	OpenAlerts             int64 `json:"open_alerts"`
 	Timers                 int64 `json:"timers"`
+	// StatsDropped counts flush figures not written to pipeline_stats.
+	StatsDropped int64 `json:"stats_dropped"`
 }
 
 // Snapshot returns the current counters.
@@ -142,6 +145,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		Predictions: m.predictions.Load(), Outcomes: m.outcomes.Load(), AlignTimeouts: m.alignTimeouts.Load(),
 		AlertsPublished: m.alertsPublished.Load(), NotificationsPublished: m.notesPublished.Load(), AlertsOpened: m.alertsOpened.Load(),
 		RepublishSkipped: m.republishSkipped.Load(), TailScans: m.tailScans.Load(), OpenAlerts: m.openAlerts.Load(), Timers: m.timers.Load(),
+		StatsDropped: m.statsDropped.Load(),
 		Rejected: map[schemas.Reason]int64{},
 		Lag:      map[int]int64{},
 	}
@@ -194,6 +198,7 @@ var counters = []struct {
 	{desc("notifications_published_total", "Customer notifications published to shiplens.notifications."), func(s *Snapshot) int64 { return s.NotificationsPublished }},
 	{desc("alerts_opened_total", "Alerts opened."), func(s *Snapshot) int64 { return s.AlertsOpened }},
 	{desc("republish_skipped_total", "Records not published again because a tail scan found them published (after a crash or a failed publish)."), func(s *Snapshot) int64 { return s.RepublishSkipped }},
+	{desc("stats_dropped_total", "Flush figures not written to pipeline_stats (best effort)."), func(s *Snapshot) int64 { return s.StatsDropped }},
 	{desc("outcomes_written_total", "Delivery outcomes written, against which predictions are scored."), func(s *Snapshot) int64 { return s.Outcomes }},
 }
 

@@ -66,6 +66,7 @@ type owner struct {
 	lag                 *atomic.Int64
 	eta                 *etaOwner   // nil: no predictions
 	alerts              *alertOwner // nil: no alerts
+	tally               tally       // since the last flush, for pipeline_stats
 }
 
 func newOwner(p *Processor, gen *kafka.Generation, partition int, start int64) *owner {
@@ -311,6 +312,7 @@ func (o *owner) hold(n int) {
 func (o *owner) handle(ctx context.Context, msg *kafka.Message) bool {
 	m := o.p.metrics
 	m.consumed.Add(1)
+	o.tally.events++
 	o.next = msg.Offset + 1
 	if msg.HighWaterMark > 0 {
 		o.lag.Store(max(msg.HighWaterMark-o.next, 0))
@@ -320,6 +322,7 @@ func (o *owner) handle(ctx context.Context, msg *kafka.Message) bool {
 			err := &schemas.InvalidError{Reason: schemas.ReasonInternal, Detail: fmt.Sprintf("processing panicked: %v", r)}
 			o.p.cfg.Log.Error("message made the processor panic; sent to the DLQ", "partition", o.partition, "offset", msg.Offset, "panic", r, "stack", string(debug.Stack()))
 			m.reject(schemas.ReasonInternal)
+			o.tally.reject(schemas.ReasonInternal)
 			o.dead = append(o.dead, dlq.FromMessage(msg, o.p.cfg.Topic, "processor", err))
 		}
 	}()
@@ -331,6 +334,7 @@ func (o *owner) handle(ctx context.Context, msg *kafka.Message) bool {
 	if err != nil {
 		reason := schemas.ReasonOf(err)
 		m.reject(reason)
+		o.tally.reject(reason)
 		o.dead = append(o.dead, dlq.FromMessage(msg, o.p.cfg.Topic, "processor", err))
 		return true
 	}
@@ -350,6 +354,7 @@ func (o *owner) handle(ctx context.Context, msg *kafka.Message) bool {
 	}
 	if changed {
 		m.applied.Add(1)
+		o.tally.applied++
 		var pred *eta.Prediction
 		if o.eta != nil {
 			pred = o.eta.observe(ev.TrackingNumber, o.part.Get(ev.TrackingNumber), before, o.part.Watermark())
@@ -421,9 +426,13 @@ func (o *owner) flush(ctx context.Context) bool {
 			o.alerts.into(req)
 		}
 	}
+	var insert time.Duration
 	if len(req.facts) > 0 || req.days.Len() > 0 || req.advance.To != req.advance.From || len(req.preds) > 0 || len(req.outs) > 0 || req.progress > 0 ||
 		len(req.alerts) > 0 || len(req.notes) > 0 {
-		if err := o.p.writer.write(ctx, req); err != nil {
+		t0 := time.Now()
+		err := o.p.writer.write(ctx, req)
+		insert = time.Since(t0)
+		if err != nil {
 			// It may have landed: the next attempt must check.
 			o.unsure, req.retried = req, true
 			return false
@@ -464,6 +473,7 @@ func (o *owner) flush(ctx context.Context) bool {
 	}
 	o.hold(o.part.Len())
 	m.observeFlush(time.Since(began))
+	o.stat(began, insert, len(req.alerts)+len(req.notes))
 	return true
 }
 

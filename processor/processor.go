@@ -170,6 +170,9 @@ type Processor struct {
 	learner *learner // nil: no predictions
 
 	alertSink               AlertSink     // nil: no alerts
+	statsSink               StatsSink     // nil: no pipeline figures
+	stats                   chan analytics.FlushStat
+	name                    string
 	alertWriter, noteWriter *kafka.Writer // nil: no alerts
 
 	failOnce sync.Once
@@ -193,6 +196,9 @@ func New(cfg Config, sink Sink) (*Processor, error) {
 	if es, ok := sink.(ETASink); ok && !cfg.ETA.Disabled {
 		p.etaSink = es
 		p.learner = newLearner(p, es, cfg.ETA)
+	}
+	if ss, ok := sink.(StatsSink); ok {
+		p.statsSink, p.stats, p.name = ss, make(chan analytics.FlushStat, 4096), processName()
 	}
 	if as, ok := sink.(AlertSink); ok && !cfg.Alerts.Disabled {
 		p.alertSink = as
@@ -247,6 +253,13 @@ func (p *Processor) Run(ctx context.Context) error {
 		learnDone := make(chan struct{})
 		go func() { defer close(learnDone); p.learner.run(ctx) }()
 		defer func() { <-learnDone }()
+	}
+	if p.statsSink != nil {
+		// Outlives the group too, to write the final flushes' figures.
+		sctx, stopStats := context.WithCancel(context.WithoutCancel(ctx))
+		statsDone := make(chan struct{})
+		go func() { defer close(statsDone); p.runStats(sctx) }()
+		defer func() { stopStats(); <-statsDone }()
 	}
 	// The writer outlives the group: owners' final flushes go through it.
 	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))

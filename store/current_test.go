@@ -23,7 +23,7 @@ import (
 
 // tableName matches the tables of the migrations and queries where SQL names
 // them, so that qualify can put a database in front.
-var tableName = regexp.MustCompile(`\b(FROM|INTO|JOIN|EXISTS|TABLE|TO)(\s+)(shipments|shipment_facts|shipment_days|carrier_days_mv|carrier_days|schema_migrations|eta_latest|eta_history|eta_outcomes|eta_models|eta_progress|alerts|notifications)\b`)
+var tableName = regexp.MustCompile(`\b(FROM|INTO|JOIN|EXISTS|TABLE|TO)(\s+)(shipments|shipment_facts|shipment_days|carrier_days_mv|carrier_days|schema_migrations|eta_latest|eta_history|eta_outcomes|eta_models|eta_progress|alerts|notifications|pipeline_stats)\b`)
 
 // qualify names every shiplens table in sql as db.table: libchdb's shared
 // connection has no database of the test's own.
