@@ -146,8 +146,8 @@ func (m *Metrics) Snapshot() Snapshot {
 		AlertsPublished: m.alertsPublished.Load(), NotificationsPublished: m.notesPublished.Load(), AlertsOpened: m.alertsOpened.Load(),
 		RepublishSkipped: m.republishSkipped.Load(), TailScans: m.tailScans.Load(), OpenAlerts: m.openAlerts.Load(), Timers: m.timers.Load(),
 		StatsDropped: m.statsDropped.Load(),
-		Rejected: map[schemas.Reason]int64{},
-		Lag:      map[int]int64{},
+		Rejected:     map[schemas.Reason]int64{},
+		Lag:          map[int]int64{},
 	}
 	m.mu.Lock()
 	for r, n := range m.rejected {

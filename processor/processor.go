@@ -169,8 +169,8 @@ type Processor struct {
 	etaSink ETASink  // nil: no predictions
 	learner *learner // nil: no predictions
 
-	alertSink               AlertSink     // nil: no alerts
-	statsSink               StatsSink     // nil: no pipeline figures
+	alertSink               AlertSink // nil: no alerts
+	statsSink               StatsSink // nil: no pipeline figures
 	stats                   chan analytics.FlushStat
 	name                    string
 	alertWriter, noteWriter *kafka.Writer // nil: no alerts
