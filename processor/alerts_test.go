@@ -298,18 +298,19 @@ func firstDiff(got, want []string) []string {
 	return out
 }
 
-// crashAfterPublish is a sink whose aggregate writes fail permanently once
-// armed: the processor stops after it published a flush's alerts and
-// notifications and before it stored or committed anything of it, as if it
-// crashed there.
+// crashAfterPublish is a sink whose aggregate writes fail permanently from
+// the first write after some alerts were published: the processor stops
+// after it published a flush's alerts and notifications and before it
+// stored or committed anything of it, as if it crashed there.
 type crashAfterPublish struct {
 	*store.Store
-	writes, failAt int
+	published func() bool
+	failed    bool
 }
 
 func (c *crashAfterPublish) WriteDays(ctx context.Context, days *analytics.Days, advances []analytics.Advance, retried bool) error {
-	c.writes++
-	if c.writes >= c.failAt {
+	if c.failed || c.published() {
+		c.failed = true
 		return retry.Permanent(errInjected)
 	}
 	return c.Store.WriteDays(ctx, days, advances, retried)
@@ -322,36 +323,35 @@ func (c *crashAfterPublish) WriteDays(ctx context.Context, days *analytics.Days,
 // duplicate of what the crashed one published, and nothing lost.
 func TestAlertsSurviveCrash(t *testing.T) {
 	_, msgs := workload(t, 1500, 37)
-	run := func(failAt int) (alertIDs, noteIDs []string, skipped int64) {
+	run := func(crashes bool) (alertIDs, noteIDs []string, skipped int64) {
 		p := newPipeline(t, 3)
 		p.alerts = true
 		p.publish(msgs)
-		if failAt > 0 {
-			crash := &crashAfterPublish{Store: p.store, failAt: failAt}
-			p.sink = crash
+		if crashes {
+			crash := &crashAfterPublish{Store: p.store}
 			proc, err := processor.New(processor.Config{Brokers: p.brokers, Group: "crash", FlushInterval: 100 * time.Millisecond,
 				SessionTimeout: 6 * time.Second, Log: testLog(), ETA: processor.ETAConfig{Disabled: true}}, crash)
 			if err != nil {
 				t.Fatal(err)
 			}
+			crash.published = func() bool { return proc.Metrics().Snapshot().AlertsPublished > 0 }
 			if err := proc.Run(context.Background()); !errors.Is(err, errInjected) {
 				t.Fatalf("the crashing processor returned %v, want the injected failure", err)
 			}
 			if proc.Metrics().Snapshot().AlertsPublished == 0 {
 				t.Fatal("the crashing processor published nothing before it stopped")
 			}
-			p.sink = nil
 		}
 		d := newDone(p.ends)
 		stop := p.processor("crash", d)
-		p.wait(d, fmt.Sprintf("after a crash at write %d", failAt))
+		p.wait(d, fmt.Sprintf("after a crash: %v", crashes))
 		snap := stop()
 		_, aids := published[alerts.Alert](t, p.brokers, alerts.AlertsTopic)
 		_, nids := published[alerts.Notification](t, p.brokers, alerts.NotificationsTopic)
 		return aids, nids, snap.RepublishSkipped
 	}
-	a1, n1, _ := run(0)
-	a2, n2, skipped := run(3)
+	a1, n1, _ := run(false)
+	a2, n2, skipped := run(true)
 	for _, c := range []struct {
 		what       string
 		straight   []string
