@@ -86,17 +86,20 @@ func DB(t testing.TB) (addr string, database string) {
 	if err := conn.Exec(ctx, "CREATE DATABASE "+database); err != nil {
 		t.Fatalf("cannot create database %s: %v", database, err)
 	}
+	// Dropping is housekeeping: the server and its data go when the test
+	// binary ends, so a drop that times out on a loaded machine is logged,
+	// not a failure of the test that used the database.
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
 		conn, err := chserver.Connect(ctx, addr, "")
 		if err != nil {
-			t.Errorf("cannot drop database %s: %v", database, err)
+			t.Logf("cannot drop database %s (left until the server stops): %v", database, err)
 			return
 		}
 		defer conn.Close()
 		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+database); err != nil {
-			t.Errorf("cannot drop database %s: %v", database, err)
+			t.Logf("cannot drop database %s (left until the server stops): %v", database, err)
 		}
 	})
 	return addr, database
