@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shiplens/shiplens/analytics"
+	"github.com/shiplens/shiplens/analytics/report"
 	"github.com/shiplens/shiplens/ingest"
 	"github.com/shiplens/shiplens/ingest/gen"
 	"github.com/shiplens/shiplens/internal/kafkaadmin"
@@ -293,14 +294,15 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const synopsis = "report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] [--service S] [--merchant M] --format json|table|html [--lang en|zh|es|fr|de]"
 	if len(args) == 0 || args[0] != "carriers" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(stdout, "Usage: shiplens report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] [--service S] [--merchant M] --format json|table")
+			fmt.Fprintln(stdout, "Usage: shiplens "+synopsis)
 			return errHelp
 		}
 		return errUsage{"want a report name: shiplens report carriers ..."}
 	}
-	f := newFlags("report carriers", "report carriers --clickhouse ADDR --from DAY --to DAY [--carrier C] [--lane L] [--service S] [--merchant M] --format json|table", stderr)
+	f := newFlags("report carriers", synopsis, stderr)
 	addr := clickhouseFlag(f)
 	from := f.String("from", "", "first delivery day, YYYY-MM-DD (inclusive)")
 	to := f.String("to", "", "last delivery day, YYYY-MM-DD (inclusive)")
@@ -308,7 +310,8 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	lane := f.String("lane", "", "only this lane, e.g. CN-US")
 	service := f.String("service", "", "only this service (the carrier's product, e.g. express)")
 	merchant := f.String("merchant", "", "only this merchant")
-	format := f.String("format", "table", "json or table")
+	format := f.String("format", "table", "json, table or html (one self-contained page with charts, to e-mail, open offline or print)")
+	lang := f.String("lang", "en", "language of --format html: en, zh, es, fr or de")
 	if err := f.parseNoArgs(args[1:]); err != nil {
 		return err
 	}
@@ -317,19 +320,60 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	q.Carrier, q.Lane, q.Service, q.Merchant = *carrier, *lane, *service, *merchant
-	if *format != "json" && *format != "table" {
-		return errUsage{fmt.Sprintf("unknown --format %q: want json or table", *format)}
+	if *format != "json" && *format != "table" && *format != "html" {
+		return errUsage{fmt.Sprintf("unknown --format %q: want json, table or html", *format)}
+	}
+	if !report.Supported(*lang) {
+		return errUsage{fmt.Sprintf("unknown --lang %q: want en, zh, es, fr or de", *lang)}
 	}
 	db, _, err := openStore(ctx, *addr)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if *format == "html" {
+		return writeHTMLReport(ctx, stdout, db, q, *lang)
+	}
 	rows, err := db.Scorecard(ctx, q)
 	if err != nil {
 		return err
 	}
 	return writeRows(stdout, rows, *format)
+}
+
+// writeHTMLReport writes the scorecard of q as the HTML page of package
+// report: the rows of --format json, the rows rolled up per carrier for the
+// charts, and the deliveries per day and on-time rate per week.
+func writeHTMLReport(ctx context.Context, w io.Writer, db *store.Store, q store.ScorecardQuery, lang string) error {
+	card, err := db.ScorecardOf(ctx, q)
+	if err != nil {
+		return err
+	}
+	days, err := db.DeliveredPerDay(ctx, q)
+	if err != nil {
+		return err
+	}
+	weeks, err := db.OnTimePerWeek(ctx, q)
+	if err != nil {
+		return err
+	}
+	r := report.Report{
+		From: q.From, To: q.To, Carrier: q.Carrier, Lane: q.Lane, Service: q.Service, Merchant: q.Merchant,
+		Generated: time.Now(),
+		Rows:      card.Rows(),
+		Carriers: card.RollUp(func(k analytics.ScoreKey) analytics.ScoreKey {
+			return analytics.ScoreKey{Carrier: k.Carrier}
+		}).Rows(),
+		DeliveredPerDay: make([]report.Day, 0, len(days)),
+		OnTimePerWeek:   make([]report.Week, 0, len(weeks)),
+	}
+	for _, d := range days {
+		r.DeliveredPerDay = append(r.DeliveredPerDay, report.Day{Day: d.Day, Delivered: d.N})
+	}
+	for _, wk := range weeks {
+		r.OnTimePerWeek = append(r.OnTimePerWeek, report.Week{Week: wk.Week, WithPromise: wk.WithPromise, OnTime: wk.OnTime, Rate: wk.Rate})
+	}
+	return report.HTML(w, r, lang)
 }
 
 func parseDays(from, to string) (store.ScorecardQuery, error) {
