@@ -5,7 +5,7 @@ CACHE := $(CURDIR)/.cache
 BIN := $(CACHE)/bin/shiplens
 export GOFLAGS ?= -mod=mod
 
-.PHONY: demo test deps depcheck build bench lint fuzz up clean mailpit
+.PHONY: demo test deps depcheck build bench lint fuzz up clean mailpit plugin dashboards
 
 ## demo: generate, process and report a 20k-shipment workload on an embedded Kafka and a private ClickHouse
 demo: build
@@ -16,13 +16,19 @@ build:
 	@mkdir -p $(CACHE)/bin
 	$(GO) build -o $(BIN) ./cmd/shiplens
 
-## deps: install the test dependencies: Debian's clickhouse-server, libchdb (current ClickHouse) from npm, mailpit (SMTP)
+## deps: install the test dependencies: Debian's clickhouse-server and chromium, libchdb (current ClickHouse) from npm, mailpit (SMTP)
 deps:
 	@if ! command -v clickhouse-server >/dev/null 2>&1 && [ ! -x /usr/sbin/clickhouse-server ]; then \
 		echo "installing Debian's clickhouse-server"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clickhouse-server \
 		|| { $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clickhouse-server; }; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+		echo "installing Debian's chromium (the HTML report is tested in a real browser)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+		|| { $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }; \
 	fi
 	@bash internal/chdb/fetch.sh
 	@$(MAKE) --no-print-directory mailpit
@@ -42,7 +48,7 @@ test: deps depcheck
 	$(MAKE) --no-print-directory fuzz
 
 ## depcheck: no production package links the test broker (kfake)
-PROD_PKGS := ./processor ./ingest/... ./store ./dlq ./api ./analytics/... ./schemas/... ./notify
+PROD_PKGS := ./processor ./ingest/... ./store ./dlq ./api ./analytics/... ./schemas/... ./notify ./dashboards/plugin/...
 depcheck:
 	@if $(GO) list -deps $(PROD_PKGS) | grep -E 'kfake|/internal/broker$$'; then \
 		echo "a production package links the test broker: go list -deps $(PROD_PKGS)"; exit 1; fi
@@ -66,9 +72,17 @@ lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "run gofmt -w ."; exit 1; }
 	$(GO) vet ./...
 
-## up: the production stack (needs Docker)
-up:
-	docker compose up -d
+## up: the production stack (needs Docker): Kafka, ClickHouse, the processor, serve, notify with mailpit, Grafana with the dashboards and the plugin
+up: plugin
+	docker compose up -d --build
+
+## plugin: build the Grafana backend plugin (gpx_shiplens_analytics_datasource for linux amd64 and arm64, plugin.json, module.js) into dashboards/plugin/dist
+plugin:
+	bash dashboards/plugin/build.sh
+
+## dashboards: regenerate the provisioned dashboards JSON from dashboards/gen (a test fails when the committed files differ)
+dashboards:
+	$(GO) run ./dashboards/gen
 
 clean:
 	rm -rf $(CACHE)
