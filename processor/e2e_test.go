@@ -91,8 +91,12 @@ func portOf(t *testing.T, addr string) int {
 // the end offsets the processor must reach.
 func (p *pipeline) publish(msgs []kafka.Message) {
 	p.t.Helper()
+	// A transport of its own: kafka-go's default one caches topic metadata
+	// by address for seconds, and an earlier test's broker may have had
+	// this port, with another partition count ("topic partition not
+	// found").
 	w := &kafka.Writer{Addr: kafka.TCP(p.brokers...), Topic: schemas.EventsTopic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchTimeout: 5 * time.Millisecond}
+		RequiredAcks: kafka.RequireAll, BatchSize: 5000, BatchTimeout: 5 * time.Millisecond, Transport: &kafka.Transport{}}
 	defer w.Close()
 	for i := 0; i < len(msgs); i += 20000 {
 		if err := w.WriteMessages(context.Background(), msgs[i:min(i+20000, len(msgs))]...); err != nil {
