@@ -84,6 +84,15 @@ func (p *Partition) Memo(trackingNumber string) *Memo {
 	return nil
 }
 
+// Lookup returns the state and the memo of trackingNumber in one map
+// lookup; both nil when it is not in memory.
+func (p *Partition) Lookup(trackingNumber string) (*Shipment, *Memo) {
+	if t := p.shipments[trackingNumber]; t != nil {
+		return &t.Shipment, &t.memo
+	}
+	return nil, nil
+}
+
 // Miss reports whether trackingNumber was created from events alone and
 // is not yet resolved against storage (see Resolve).
 func (p *Partition) Miss(trackingNumber string) bool {

@@ -15,6 +15,7 @@ import (
 type Shipments interface {
 	Get(trackingNumber string) *analytics.Shipment
 	Memo(trackingNumber string) *analytics.Memo
+	Lookup(trackingNumber string) (*analytics.Shipment, *analytics.Memo)
 }
 
 // Dwell gives the learned time at a milestone: *eta.Model.
@@ -124,8 +125,8 @@ func (e *Engine) OpenAlerts() int {
 // shipment tn, made by event ev (nil when not known), with the prediction
 // made after it (nil when none), at watermark w.
 func (e *Engine) Observe(tn string, ev *schemas.Event, pred *eta.Prediction, w uint32) {
-	s, m := e.state.Get(tn), e.state.Memo(tn)
-	if s == nil || m == nil {
+	s, m := e.state.Lookup(tn)
+	if s == nil {
 		return
 	}
 	if ev != nil && ev.Status == schemas.DeliveryFailed && m.Attempts < 1<<15 {
@@ -140,12 +141,11 @@ func (e *Engine) Observe(tn string, ev *schemas.Event, pred *eta.Prediction, w u
 func (e *Engine) Advance(w uint32) {
 	for len(e.timers) > 0 && e.timers[0].due <= w {
 		t := heap.Pop(&e.timers).(timer)
-		m := e.state.Memo(t.tn)
+		s, m := e.state.Lookup(t.tn)
 		if m == nil || m.Due != t.due {
 			continue // evicted, or rescheduled earlier
 		}
 		m.Due = 0
-		s := e.state.Get(t.tn)
 		e.evaluate(t.tn, s, m, w, nil, nil)
 		e.notify(t.tn, s, m, w, nil, nil)
 		e.schedule(t.tn, s, m, w)
