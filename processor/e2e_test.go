@@ -22,6 +22,7 @@ import (
 	"github.com/shiplens/shiplens/internal/chserver/chtest"
 	"github.com/shiplens/shiplens/internal/kafkaadmin"
 	"github.com/shiplens/shiplens/internal/reference"
+	"github.com/shiplens/shiplens/internal/retry"
 	"github.com/shiplens/shiplens/processor"
 	"github.com/shiplens/shiplens/schemas"
 	"github.com/shiplens/shiplens/store"
@@ -103,7 +104,16 @@ func (p *pipeline) publish(msgs []kafka.Message) {
 			p.t.Fatal(kafkaadmin.CondenseWriteError(err))
 		}
 	}
-	ends, err := kafkaadmin.EndOffsets(context.Background(), p.brokers, schemas.EventsTopic)
+	// A broker that just restarted (broker_restart_test.go) may refuse to
+	// list offsets for a moment after it took the writes.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var ends map[int]int64
+	err := retry.Do(ctx, retry.Policy{Initial: 50 * time.Millisecond, Max: time.Second}, func(ctx context.Context) error {
+		var err error
+		ends, err = kafkaadmin.EndOffsets(ctx, p.brokers, schemas.EventsTopic)
+		return err
+	})
 	if err != nil {
 		p.t.Fatal(err)
 	}
