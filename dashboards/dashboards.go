@@ -94,7 +94,7 @@ type Variable struct {
 // Dashboard is one rendered dashboard.
 type Dashboard struct {
 	UID       string
-	File      string // name of its JSON file in this folder
+	File      string // name of its JSON file in dashboards/json
 	Title     string
 	JSON      []byte
 	Variables []Variable // in the order Grafana resolves them

@@ -1,7 +1,7 @@
 // Package dashboards defines shiplens' Grafana dashboards for logistics
 // managers in Go, with the Grafana Foundation SDK's typed builders, and
 // renders them to the JSON files that Grafana provisions
-// (dashboards/*.json, written by `go run ./dashboards/gen`; a test fails
+// (dashboards/json/*.json, written by `go run ./dashboards/gen`; a test fails
 // when the committed files differ from what Build renders).
 //
 // Six dashboards, each with a stable uid: the carrier scorecard

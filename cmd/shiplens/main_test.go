@@ -44,6 +44,9 @@ func TestBadCommandLines(t *testing.T) {
 		}
 	}
 	f(2, "unknown command", "frobnicate")
+	f(2, "give one URL", "health")
+	f(2, "invalid URL \"localhost:9464\"", "health", "localhost:9464")
+	f(1, "unhealthy: ", "health", "http://"+closedAddr(t)+"/healthz")
 	f(2, "flag provided but not defined", "generate", "--nope")
 	f(2, "give one of --brokers, --out, --to-clickhouse", "generate")
 	f(2, "--out cannot be combined with --to-clickhouse", "generate", "--out", "-", "--to-clickhouse", "127.0.0.1:9000")
@@ -241,4 +244,10 @@ func TestProcessMetricsEndpoint(t *testing.T) {
 	if code, errs := stop(); code != 0 {
 		t.Fatalf("process: exit %d %s", code, errs)
 	}
+}
+
+// closedAddr returns an address of 127.0.0.1 where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	return freeAddr(t) // freeAddr closes its listener
 }

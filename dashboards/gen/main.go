@@ -1,5 +1,5 @@
 // Command gen writes shiplens' Grafana dashboards (package dashboards) to
-// their JSON files in the dashboards folder, which Grafana provisions:
+// their JSON files in dashboards/json, the folder Grafana provisions:
 //
 //	go run ./dashboards/gen
 //
@@ -18,7 +18,7 @@ import (
 )
 
 func main() {
-	dir := flag.String("dir", "", "folder to write the JSON files into (default: dashboards/ of the module)")
+	dir := flag.String("dir", "", "folder to write the JSON files into (default: dashboards/json of the module)")
 	flag.Parse()
 	if err := run(*dir); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
@@ -32,7 +32,7 @@ func run(dir string) error {
 		if err != nil {
 			return err
 		}
-		dir = filepath.Join(root, "dashboards")
+		dir = filepath.Join(root, "dashboards", "json")
 	}
 	ds, err := dashboards.Build()
 	if err != nil {
