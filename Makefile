@@ -5,7 +5,7 @@ CACHE := $(CURDIR)/.cache
 BIN := $(CACHE)/bin/shiplens
 export GOFLAGS ?= -mod=mod
 
-.PHONY: demo test deps depcheck build bench lint fuzz up clean mailpit plugin dashboards
+.PHONY: demo test deps depcheck build bench bench-go lint fuzz up clean mailpit plugin dashboards
 
 ## demo: generate, process and report a 20k-shipment workload on an embedded Kafka and a private ClickHouse
 demo: build
@@ -63,8 +63,12 @@ fuzz:
 		done; \
 	done
 
-## bench: Go benchmarks of the hot paths
-bench:
+## bench: the benchmark suite, shiplens bench (the full sizes: about an hour; BENCH_FLAGS=--quick for a minute), then print its table
+bench: deps
+	$(GO) run ./cmd/shiplens bench --format table $(BENCH_FLAGS)
+
+## bench-go: Go benchmarks of the hot paths (decode, state, sketch, batch build, prediction, timers)
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## lint: formatting and vet

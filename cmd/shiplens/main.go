@@ -37,6 +37,7 @@ func init() {
 		{"poll", "re-read open tracking numbers from a carrier API on a schedule", runPoll},
 		{"alerts", "alerts to customer service: `alerts list`, `alerts rules`", runAlerts},
 		{"notify", "deliver shiplens.alerts and shiplens.notifications to signed webhooks and e-mail", runNotify},
+		{"bench", "the benchmark suite: every stage in one run beside the references (bare consumers, raw events in SQL)", runBench},
 		{"health", "exit 0 when GET URL answers 200: the container's health check", runHealth},
 		{"dlq", "dead-letter queue: `dlq export` to JSON lines, `dlq replay` fixed records", runDLQ},
 	}
