@@ -80,10 +80,10 @@ type Row struct {
 // Result is one run of the alternative: the ingest and the time each
 // repetition of the scorecard took to answer.
 type Result struct {
-	Events          int
-	Ingest          time.Duration
-	EventsPerSecond float64
-	Answer          []time.Duration // one per repetition
+	Events          int             // inserted
+	Ingest          time.Duration   // wall time of Insert
+	EventsPerSecond float64         // Events over Ingest
+	Answer          []time.Duration // wall time of Scorecard, one per repetition
 	Rows            []Row           // the answer of the last repetition
 }
 
@@ -159,6 +159,11 @@ func Reset(ctx context.Context, conn driver.Conn) error {
 // returns the wall time it took. Their arrival order (seq) continues that of
 // the events already stored, so concurrent calls on one table leave the
 // order between their events undefined.
+//
+// Each batch is sent column by column (Batch.Column(i).Append of a slice):
+// here it beat Batch.Append row by row by about a quarter at 370k events
+// (350k against 270k events/s), and two concurrent inserts gained nothing
+// on two cores, where the server's part writing is the bottleneck.
 func Insert(ctx context.Context, conn driver.Conn, events []schemas.Event) (time.Duration, error) {
 	start := time.Now()
 	var stored, last uint64
@@ -257,12 +262,13 @@ func statusSet(ok func(schemas.Status) bool) string {
 	return "(" + strings.Join(codes, ", ") + ")"
 }
 
-// hoursSQL converts Int64 seconds to hours as time.Duration.Hours does,
-// whole hours plus the rest, so that the result is the same float64.
+// hoursSQL converts Int64 seconds, at least 0, to hours as
+// time.Duration.Hours does, whole hours plus the rest in nanoseconds over
+// 3.6e12, so that the float64 is the reference's to the last bit.
 const hoursSQL = "(intDiv(%[1]s, 3600) + ((%[1]s %% 3600) * 1000000000) / 3600000000000)"
 
 // rankSQL picks the nearest-rank q-quantile, rank ceil(q*n), of the sorted
-// array %[1]s; element 0 of an empty array is 0.
+// array %[1]s; for an empty array, its element 1, which is 0.
 const rankSQL = "%[1]s[greatest(toUInt64(ceil(%[2]s * length(%[1]s))), 1)]"
 
 func hours(x string) string { return fmt.Sprintf(hoursSQL, x) }
