@@ -3,12 +3,16 @@ package store
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/internal/retry"
@@ -25,9 +29,13 @@ const (
 // Position rows: day 1970-01-01, carrier ”, lane = the Kafka partition.
 const positionFilter = "day = toDate('1970-01-01') AND carrier = ''"
 
-var insertDays = "INSERT INTO " + daysTable + " (day, carrier, lane, service, merchant, delivered, with_promise, on_time, " +
-	"exceptions, exc_customs_held, exc_delivery_failed, exc_returned, exc_exception, " +
-	"transitMap.bucket, transitMap.n, customsMap.bucket, customsMap.n, sink_offset)"
+const dayMeasures = "delivered, with_promise, on_time, exceptions, exc_customs_held, exc_delivery_failed, exc_returned, exc_exception, " +
+	"transitMap.bucket, transitMap.n, customsMap.bucket, customsMap.n, sink_offset"
+
+var (
+	insertDays   = "INSERT INTO " + daysTable + " (day, carrier, lane, service, merchant, " + dayMeasures + ")"
+	insertRollup = "INSERT INTO " + rollupTable + " (day, carrier, lane, " + dayMeasures + ")"
+)
 
 // ErrPositionMoved is wrapped by the error of a write whose partition
 // position in the aggregates is neither where the write starts nor where it
@@ -38,20 +46,46 @@ var ErrPositionMoved = errors.New("aggregate position moved by another writer")
 
 // WriteDays adds the changes days to the daily aggregates and moves the
 // partitions' positions as advances say, in one insert, which ClickHouse
-// stores as one part: the changes and the positions land together or not
-// at all. That makes a retry safe: when retried is true (an earlier attempt
-// of the same write failed, and may have landed anyway, as when the
-// connection broke after the server received the insert), WriteDays first
-// reads the positions. If they are at the advances' ends, the earlier
-// attempt landed and nothing is written; at their starts, it did not; any
-// other position means another writer, and the error wraps
-// ErrPositionMoved.
+// stores as one part of shipment_days; the materialized view of
+// 003_carrier_rollup.sql writes its rollup, positions included, into
+// carrier_days within the same INSERT, after that part is committed.
+//
+// That makes a retry safe: when retried is true (an earlier attempt of the
+// same write failed, and may have landed anyway, as when the connection
+// broke after the server received the insert), WriteDays first waits until
+// the server no longer runs any insert of this Store that failed (their
+// query ids are kept), so that neither table can still change, then reads
+// the positions of both tables:
+//
+//   - at the advances' ends in both: the earlier attempt landed; nothing is
+//     written;
+//   - at their starts in both: it did not; the write is made again;
+//   - at the ends in shipment_days, the starts in carrier_days: the server
+//     committed the part and stopped before the view wrote its rollup (a
+//     cut connection cancels the query there); the rollup rows alone are
+//     inserted into carrier_days;
+//   - any other position means another writer, and the error wraps
+//     ErrPositionMoved.
 func (s *Store) WriteDays(ctx context.Context, days *analytics.Days, advances []analytics.Advance, retried bool) error {
+	repairRollup := false
 	if retried && len(advances) > 0 {
-		landed, err := s.landed(ctx, advances)
-		if err != nil || landed {
+		if err := s.awaitFailedInserts(ctx); err != nil {
 			return err
 		}
+		inDays, err := s.landed(ctx, daysTable, advances)
+		if err != nil {
+			return err
+		}
+		inRollup, err := s.landed(ctx, rollupTable, advances)
+		switch {
+		case err != nil:
+			return err
+		case inDays && inRollup:
+			return nil
+		case inRollup:
+			return retry.Permanent(fmt.Errorf("%w: the positions of one insert moved in %s but not in %s", ErrPositionMoved, rollupTable, daysTable))
+		}
+		repairRollup = inDays
 	}
 	type row struct {
 		k analytics.DayKey
@@ -113,23 +147,97 @@ func (s *Store) WriteDays(ctx context.Context, days *analytics.Days, advances []
 		customsBucket, customsN = append(customsBucket, []int16{}), append(customsN, []int64{})
 		sinkOffset = append(sinkOffset, a.To-a.From)
 	}
-	cols := []any{day, carrier, lane, service, merchant, delivered, withPromise, onTime, exceptions,
+	measures := []any{delivered, withPromise, onTime, exceptions,
 		byType[0], byType[1], byType[2], byType[3], transitBucket, transitN, customsBucket, customsN, sinkOffset}
-	batch, err := s.conn.PrepareBatch(ctx, insertDays)
+	if repairRollup {
+		// The view's projection (003_carrier_rollup.sql): the same rows
+		// without service and merchant, which SummingMergeTree folds.
+		return s.insertDays(ctx, insertRollup, rollupTable, n, append([]any{day, carrier, lane}, measures...))
+	}
+	return s.insertDays(ctx, insertDays, daysTable, n, append([]any{day, carrier, lane, service, merchant}, measures...))
+}
+
+// insertDays sends one insert of n rows given as columns. The query id of a
+// failed insert is kept until a retry has waited for it to end
+// (awaitFailedInserts).
+func (s *Store) insertDays(ctx context.Context, query, table string, n int, cols []any) error {
+	id := newQueryID()
+	qctx := clickhouse.Context(ctx, clickhouse.WithQueryID(id))
+	batch, err := s.conn.PrepareBatch(qctx, query)
 	if err != nil {
-		return s.failed(ctx, err, "cannot prepare insert into %s", daysTable)
+		s.insertFailed(id)
+		return s.failed(ctx, err, "cannot prepare insert into %s", table)
 	}
 	defer batch.Close()
 	for i, col := range cols {
 		if err := batch.Column(i).Append(col); err != nil {
-			return s.failed(ctx, err, "cannot fill column %d of the %s batch", i, daysTable)
+			s.insertFailed(id)
+			return s.failed(ctx, err, "cannot fill column %d of the %s batch", i, table)
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return s.failed(ctx, err, "cannot insert %d rows into %s", n, daysTable)
+		s.insertFailed(id)
+		return s.failed(ctx, err, "cannot insert %d rows into %s", n, table)
 	}
 	return nil
 }
+
+func newQueryID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "shiplens-days-" + hex.EncodeToString(b[:])
+}
+
+func (s *Store) insertFailed(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failedInserts = append(s.failedInserts, id)
+}
+
+// awaitFailedInserts waits until the server runs none of the inserts whose
+// attempt failed here: one whose connection broke may still be writing its
+// part or its view's rows. It polls system.processes, at most
+// awaitInsertsFor; past that, the error is retryable.
+func (s *Store) awaitFailedInserts(ctx context.Context) error {
+	s.mu.Lock()
+	ids := slices.Clone(s.failedInserts)
+	s.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = quote(id)
+	}
+	q := "SELECT count() FROM system.processes WHERE query_id IN (" + strings.Join(quoted, ", ") + ")"
+	deadline := time.Now().Add(awaitInsertsFor)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		var running uint64
+		if err := s.conn.QueryRow(ctx, q).Scan(&running); err != nil {
+			return s.failed(ctx, err, "cannot check whether the failed inserts still run")
+		}
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d failed inserts into %s still run on the server after %v", running, daysTable, awaitInsertsFor)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	s.mu.Lock()
+	s.failedInserts = slices.DeleteFunc(s.failedInserts, func(id string) bool { return slices.Contains(ids, id) })
+	s.mu.Unlock()
+	return nil
+}
+
+// awaitInsertsFor bounds how long a retry waits for failed inserts to end.
+const awaitInsertsFor = time.Minute
 
 // buckets returns a sketch's buckets and counts, by bucket.
 func buckets(m map[int16]int64) ([]int16, []int64) {
@@ -148,8 +256,8 @@ func buckets(m map[int16]int64) ([]int16, []int64) {
 // landed reports whether the positions stand at the ends of advances (the
 // write landed) or at their starts (it did not). Advances that move nothing
 // are not written and do not count.
-func (s *Store) landed(ctx context.Context, advances []analytics.Advance) (bool, error) {
-	pos, err := s.Positions(ctx)
+func (s *Store) landed(ctx context.Context, table string, advances []analytics.Advance) (bool, error) {
+	pos, err := s.positions(ctx, table)
 	if err != nil {
 		return false, err
 	}
@@ -162,11 +270,11 @@ func (s *Store) landed(ctx context.Context, advances []analytics.Advance) (bool,
 		case p == a.From:
 			starts++
 		default:
-			return false, retry.Permanent(fmt.Errorf("%w: partition %d stands at offset %d, not at %d or %d", ErrPositionMoved, a.Partition, p, a.From, a.To))
+			return false, retry.Permanent(fmt.Errorf("%w: partition %d stands at offset %d in %s, not at %d or %d", ErrPositionMoved, a.Partition, p, table, a.From, a.To))
 		}
 	}
 	if ends > 0 && starts > 0 {
-		return false, retry.Permanent(fmt.Errorf("%w: the positions of one insert are partly moved", ErrPositionMoved))
+		return false, retry.Permanent(fmt.Errorf("%w: the positions of one insert are partly moved in %s", ErrPositionMoved, table))
 	}
 	return ends > 0, nil
 }
@@ -175,7 +283,12 @@ func (s *Store) landed(ctx context.Context, advances []analytics.Advance) (bool,
 // events are in the daily aggregates; a partition without one is absent
 // (offset 0).
 func (s *Store) Positions(ctx context.Context) (map[int]int64, error) {
-	rows, err := s.conn.Query(ctx, "SELECT lane, sum(sink_offset) FROM "+daysTable+" WHERE "+positionFilter+" GROUP BY lane")
+	return s.positions(ctx, daysTable)
+}
+
+// positions reads the positions of shipment_days or of its rollup.
+func (s *Store) positions(ctx context.Context, table string) (map[int]int64, error) {
+	rows, err := s.conn.Query(ctx, "SELECT lane, sum(sink_offset) FROM "+table+" WHERE "+positionFilter+" GROUP BY lane")
 	if err != nil {
 		return nil, s.failed(ctx, err, "cannot read the aggregates' positions")
 	}

@@ -392,6 +392,17 @@ func TestWriteDaysConnectionCut(t *testing.T) {
 	if pos, err := s.Positions(ctx); err != nil || !maps.Equal(pos, map[int]int64{3: 10, 5: 7}) {
 		t.Fatalf("positions %v, %v; want 3:10 5:7", pos, err)
 	}
+	checkSampleRollup(t, s)
+}
+
+// checkSampleRollup checks the scorecard of sampleFacts, which reads
+// carrier_days, and the positions held there.
+func checkSampleRollup(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	if pos, err := s.positions(ctx, rollupTable); err != nil || !maps.Equal(pos, map[int]int64{3: 10, 5: 7}) {
+		t.Fatalf("positions in %s %v, %v; want 3:10 5:7", rollupTable, pos, err)
+	}
 	card, err := s.Scorecard(ctx, ScorecardQuery{From: day0, To: day0.AddDate(0, 0, 10)})
 	if err != nil {
 		t.Fatal(err)
@@ -400,5 +411,56 @@ func TestWriteDaysConnectionCut(t *testing.T) {
 	if len(card) != 2 || card[0].Carrier != "4px" || card[0].Delivered != 1 || card[0].Exceptions != 1 ||
 		card[1].Carrier != "dhl" || card[1].Delivered != 2 || card[1].Exceptions != 1 || card[1].WithPromise != 1 {
 		t.Fatalf("scorecard %v", dumpRows(card))
+	}
+}
+
+// TestWriteDaysRepairsRollup: an insert whose part landed in shipment_days
+// while its view's rows did not reach carrier_days (the server cancelled the
+// query between the two when the connection broke); the retry writes the
+// rollup rows alone.
+func TestWriteDaysRepairsRollup(t *testing.T) {
+	addr, db := chtest.DB(t)
+	ctx := context.Background()
+	if _, err := Migrate(ctx, Config{Addr: addr, Database: db}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, Config{Addr: addr, Database: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	facts := sampleFacts()
+	adv := []analytics.Advance{{Partition: 3, From: 0, To: 10}, {Partition: 5, From: 0, To: 7}}
+	if err := s.WriteDays(ctx, daysOf(facts), adv, false); err != nil {
+		t.Fatal(err)
+	}
+	var days uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+daysTable).Scan(&days); err != nil {
+		t.Fatal(err)
+	}
+	// What the cancelled view leaves: the rollup without this insert.
+	if err := s.conn.Exec(ctx, "TRUNCATE TABLE "+rollupTable); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteDays(ctx, daysOf(facts), adv, true); err != nil {
+		t.Fatal(err)
+	}
+	var after uint64
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+daysTable).Scan(&after); err != nil || after != days {
+		t.Fatalf("%d rows in %s after the repair, %v; want the %d written before", after, daysTable, err, days)
+	}
+	checkSampleRollup(t, s)
+	// Once repaired, a further retry writes nothing to either table.
+	if err := s.WriteDays(ctx, daysOf(facts), adv, true); err != nil {
+		t.Fatal(err)
+	}
+	checkSampleRollup(t, s)
+
+	// The other way round cannot come from one insert: another writer.
+	if err := s.conn.Exec(ctx, "TRUNCATE TABLE "+daysTable); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteDays(ctx, daysOf(facts), adv, true); !errors.Is(err, ErrPositionMoved) || !retry.IsPermanent(err) {
+		t.Fatalf("retry with the rollup ahead of %s: %v, want a permanent ErrPositionMoved", daysTable, err)
 	}
 }

@@ -40,10 +40,15 @@
 // a million rows into a table without a partition key is one part, so the
 // changes and the positions land together or not at all. Hence:
 //
-//   - A write that failed and is retried (WriteDays with retried true) reads
-//     the positions first: at the write's ends it had landed (as when the
-//     connection broke after the server received the insert), at its starts
-//     it had not; anything else is another writer (ErrPositionMoved).
+//   - A write that failed and is retried (WriteDays with retried true) waits
+//     until the failed insert no longer runs on the server, then reads the
+//     positions: at the write's ends it had landed (as when the connection
+//     broke after the server received the insert), at its starts it had
+//     not; anything else is another writer (ErrPositionMoved). The carrier
+//     rollup, which a materialized view writes in the same INSERT after the
+//     part of shipment_days is committed, carries the positions too; when
+//     they lag there (the server cancelled the query between the two), the
+//     retry writes the rollup rows alone.
 //   - The processor writes the aggregates first and the facts second, then
 //     commits. After a crash the facts are never ahead of the aggregates:
 //     either both landed, or the aggregates are ahead. A new owner restores
@@ -139,6 +144,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -255,6 +261,9 @@ func (c Config) open(database string) (driver.Conn, error) {
 type Store struct {
 	cfg  Config
 	conn driver.Conn
+
+	mu            sync.Mutex
+	failedInserts []string // query ids of aggregates inserts that failed (days.go)
 }
 
 // Open connects to the database of cfg, which Migrate must have created;
