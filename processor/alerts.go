@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/sourcegraph/conc/pool"
 
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/analytics/alerts"
@@ -203,12 +204,12 @@ func (a *alertOwner) release(m *Metrics) {
 	a.held = [2]int64{}
 }
 
-// storeAlerts writes the alert transitions and notifications of merged
-// requests.
-func (w *writer) storeAlerts(ctx context.Context, reqs []*writeReq) error {
+// storeAlerts adds to g the writes of the alert transitions and
+// notifications of merged requests.
+func (w *writer) storeAlerts(ctx context.Context, g *pool.ErrorPool, reqs []*writeReq) {
 	sink := w.p.alertSink
 	if sink == nil {
-		return nil
+		return
 	}
 	var as []alerts.Alert
 	var ns []alerts.Notification
@@ -217,14 +218,13 @@ func (w *writer) storeAlerts(ctx context.Context, reqs []*writeReq) error {
 		ns = append(ns, r.notes...)
 	}
 	if len(as) > 0 {
-		if err := w.p.retry(ctx, "write alerts", func(ctx context.Context) error { return sink.WriteAlerts(ctx, as) }); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return w.p.retry(ctx, "write alerts", func(ctx context.Context) error { return sink.WriteAlerts(ctx, as) })
+		})
 	}
 	if len(ns) > 0 {
-		if err := w.p.retry(ctx, "write notifications", func(ctx context.Context) error { return sink.WriteNotifications(ctx, ns) }); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return w.p.retry(ctx, "write notifications", func(ctx context.Context) error { return sink.WriteNotifications(ctx, ns) })
+		})
 	}
-	return nil
 }

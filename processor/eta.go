@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sourcegraph/conc/pool"
+
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/analytics/eta"
 	"github.com/shiplens/shiplens/internal/kafkaadmin"
@@ -451,44 +453,59 @@ func (e *etaOwner) written(r *writeReq) {
 	}
 }
 
-// storeETA writes the predictions, outcomes and progress of merged
-// requests, after their facts: progress claims that everything before it
-// is stored, so it goes last.
-func (w *writer) storeETA(ctx context.Context, reqs []*writeReq) error {
+// storeETA adds to g the writes of the predictions and outcomes of merged
+// requests, which go after the aggregates.
+func (w *writer) storeETA(ctx context.Context, g *pool.ErrorPool, reqs []*writeReq) {
 	sink := w.p.etaSink
 	if sink == nil {
-		return nil
+		return
 	}
 	var (
-		recs     []eta.Record
-		outs     []eta.Outcome
-		progress = map[int]uint32{}
+		recs []eta.Record
+		outs []eta.Outcome
 	)
 	for _, r := range reqs {
 		recs = append(recs, r.preds...)
 		outs = append(outs, r.outs...)
+	}
+	if len(recs) > 0 {
+		g.Go(func() error {
+			if err := w.p.retry(ctx, "write predictions", func(ctx context.Context) error { return sink.WritePredictions(ctx, recs) }); err != nil {
+				return err
+			}
+			w.p.metrics.predictions.Add(int64(len(recs)))
+			return nil
+		})
+	}
+	if len(outs) > 0 {
+		g.Go(func() error {
+			if err := w.p.retry(ctx, "write outcomes", func(ctx context.Context) error { return sink.WriteOutcomes(ctx, outs) }); err != nil {
+				return err
+			}
+			w.p.metrics.outcomes.Add(int64(len(outs)))
+			return nil
+		})
+	}
+}
+
+// storeProgress writes the model progress of merged requests once
+// everything else of theirs is stored: progress claims that everything
+// before it is.
+func (w *writer) storeProgress(ctx context.Context, reqs []*writeReq) error {
+	sink := w.p.etaSink
+	if sink == nil {
+		return nil
+	}
+	progress := map[int]uint32{}
+	for _, r := range reqs {
 		if r.progress > 0 {
 			progress[r.partition] = r.progress
 		}
 	}
-	if len(recs) > 0 {
-		if err := w.p.retry(ctx, "write predictions", func(ctx context.Context) error { return sink.WritePredictions(ctx, recs) }); err != nil {
-			return err
-		}
-		w.p.metrics.predictions.Add(int64(len(recs)))
+	if len(progress) == 0 {
+		return nil
 	}
-	if len(outs) > 0 {
-		if err := w.p.retry(ctx, "write outcomes", func(ctx context.Context) error { return sink.WriteOutcomes(ctx, outs) }); err != nil {
-			return err
-		}
-		w.p.metrics.outcomes.Add(int64(len(outs)))
-	}
-	if len(progress) > 0 {
-		if err := w.p.retry(ctx, "write model progress", func(ctx context.Context) error { return sink.WriteProgress(ctx, progress) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.p.retry(ctx, "write model progress", func(ctx context.Context) error { return sink.WriteProgress(ctx, progress) })
 }
 
 // ModelVersion returns the version of the ETA model the processor predicts

@@ -22,6 +22,7 @@ type Metrics struct {
 	flushNanos, flushes, inserts                      atomic.Int64
 	evicted, lookedUp, found, dayRows, inMemory       atomic.Int64
 	predictions, outcomes, alignTimeouts              atomic.Int64
+	alignWaits, alignNanos                            atomic.Int64
 	alertsPublished, notesPublished, republishSkipped atomic.Int64
 	alertsOpened, tailScans, openAlerts, timers       atomic.Int64
 	statsDropped                                      atomic.Int64
@@ -119,6 +120,11 @@ type Snapshot struct {
 	// AlignTimeouts counts the times an owner replaying a backlog gave up
 	// waiting for the ETA model to catch up (ETAConfig.AlignWait).
 	AlignTimeouts int64 `json:"align_timeouts"`
+	// AlignWaits counts the times an owner replaying a backlog stopped to
+	// let the ETA model catch up, and AlignTime the time they stopped for
+	// (the flush before included).
+	AlignWaits int64         `json:"align_waits"`
+	AlignTime  time.Duration `json:"align_time_ns"`
 	// Alerts and notifications: records published, alerts opened, records
 	// found already published by a tail scan and not published again, tail
 	// scans, and the open alerts and scheduled timers held now.
@@ -143,6 +149,7 @@ func (m *Metrics) Snapshot() Snapshot {
 		FlushTime: time.Duration(m.flushNanos.Load()),
 		Evicted:   m.evicted.Load(), LookedUp: m.lookedUp.Load(), Found: m.found.Load(), DayRows: m.dayRows.Load(), InMemory: m.inMemory.Load(),
 		Predictions: m.predictions.Load(), Outcomes: m.outcomes.Load(), AlignTimeouts: m.alignTimeouts.Load(),
+		AlignWaits: m.alignWaits.Load(), AlignTime: time.Duration(m.alignNanos.Load()),
 		AlertsPublished: m.alertsPublished.Load(), NotificationsPublished: m.notesPublished.Load(), AlertsOpened: m.alertsOpened.Load(),
 		RepublishSkipped: m.republishSkipped.Load(), TailScans: m.tailScans.Load(), OpenAlerts: m.openAlerts.Load(), Timers: m.timers.Load(),
 		StatsDropped: m.statsDropped.Load(),
@@ -194,6 +201,7 @@ var counters = []struct {
 	{desc("aggregate_rows_written_total", "Daily aggregate rows written (changes and positions)."), func(s *Snapshot) int64 { return s.DayRows }},
 	{desc("predictions_written_total", "ETA predictions written, one per change of an undelivered shipment."), func(s *Snapshot) int64 { return s.Predictions }},
 	{desc("eta_align_timeouts_total", "Times a partition replaying a backlog went on without waiting longer for the ETA model to catch up."), func(s *Snapshot) int64 { return s.AlignTimeouts }},
+	{desc("eta_align_waits_total", "Times a partition replaying a backlog stopped to let the ETA model catch up."), func(s *Snapshot) int64 { return s.AlignWaits }},
 	{desc("alerts_published_total", "Alert transitions published to shiplens.alerts."), func(s *Snapshot) int64 { return s.AlertsPublished }},
 	{desc("notifications_published_total", "Customer notifications published to shiplens.notifications."), func(s *Snapshot) int64 { return s.NotificationsPublished }},
 	{desc("alerts_opened_total", "Alerts opened."), func(s *Snapshot) int64 { return s.AlertsOpened }},

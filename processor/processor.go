@@ -70,7 +70,8 @@ type Config struct {
 	FlushInterval time.Duration // longest time a change waits before it is written; defaults to 500ms
 	FlushSize     int           // changed shipments that force a write; defaults to 50000
 	// WriteDelay is how long the shared writer waits after a partition's
-	// request for the others', to merge them into one insert; defaults to 100ms.
+	// request for the others', to merge them into one insert (less once every
+	// owner of this process has sent one); defaults to 100ms.
 	WriteDelay time.Duration
 	MaxBackoff time.Duration // longest wait between retries of a failed write; defaults to 10s
 	// SessionTimeout is how long the group waits for a silent member before

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sourcegraph/conc/pool"
+
 	"github.com/shiplens/shiplens/analytics"
 	"github.com/shiplens/shiplens/analytics/alerts"
 	"github.com/shiplens/shiplens/analytics/eta"
@@ -73,7 +75,9 @@ func (w *writer) write(ctx context.Context, r *writeReq) error {
 	}
 }
 
-// store writes the merged requests: the aggregates first, then the facts.
+// store writes the merged requests: the aggregates first; then, at once,
+// the facts, predictions, outcomes, alerts and notifications; the ETA
+// model progress last.
 func (w *writer) store(ctx context.Context, reqs []*writeReq) error {
 	var (
 		facts    []Fact
@@ -102,15 +106,24 @@ func (w *writer) store(ctx context.Context, reqs []*writeReq) error {
 		return err
 	}
 	m.dayRows.Add(int64(days.Len() + len(advances)))
+	// The facts, predictions, outcomes, alerts and notifications depend on
+	// one another in no way (each is idempotent, and a failure retries the
+	// whole request), so they are written at once: each insert costs a
+	// round trip and a part, and written one after the other they made
+	// most of a flush's time.
+	g := pool.New().WithErrors()
 	if len(facts) > 0 {
-		if err := w.p.retry(ctx, "write facts", func(ctx context.Context) error { return w.p.sink.WriteFacts(ctx, facts) }); err != nil {
-			return err
-		}
+		g.Go(func() error {
+			return w.p.retry(ctx, "write facts", func(ctx context.Context) error { return w.p.sink.WriteFacts(ctx, facts) })
+		})
 	}
-	if err := w.storeETA(ctx, reqs); err != nil {
+	w.storeETA(ctx, g, reqs)
+	w.storeAlerts(ctx, g, reqs)
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	if err := w.storeAlerts(ctx, reqs); err != nil {
+	// Progress last: it claims that everything before it is stored.
+	if err := w.storeProgress(ctx, reqs); err != nil {
 		return err
 	}
 	w.p.cfg.Log.Debug("inserted", "facts", len(facts), "day_cells", days.Len(), "partitions", len(reqs), "took", time.Since(t0))
@@ -121,7 +134,8 @@ func (w *writer) store(ctx context.Context, reqs []*writeReq) error {
 }
 
 // run collects requests for up to WriteDelay after the first one (or until
-// FlushSize facts are waiting) and writes them in one batch, retrying with
+// FlushSize facts are waiting, or every owner of this process has sent
+// one) and writes them in one batch, retrying with
 // backoff while the sink fails. A retried request is written alone. It
 // returns when ctx ends.
 func (w *writer) run(ctx context.Context) {
@@ -159,7 +173,9 @@ func (w *writer) run(ctx context.Context) {
 				timer = time.NewTimer(w.p.cfg.WriteDelay)
 				fire = timer.C
 			}
-			if rows >= w.p.cfg.FlushSize {
+			// Every owner waiting on this write means nothing more will
+			// come to merge: waiting longer only delays them all.
+			if rows >= w.p.cfg.FlushSize || int64(len(pending)) >= w.p.metrics.owners.Load() {
 				flush()
 			}
 		case <-fire:

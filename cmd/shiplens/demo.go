@@ -164,6 +164,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	say("processed %d messages in %s (%.0f events/s end to end): %d changed a shipment, %d were duplicates or no-ops, %d rejected",
 		s.Consumed, procTime.Round(time.Millisecond), float64(s.Consumed)/procTime.Seconds(), s.Applied, s.Unchanged, s.RejectedTotal())
 	say("wrote %d shipment versions to ClickHouse in %d inserts", s.Written, s.Inserts)
+	if s.LookedUp > 0 {
+		say("looked up %d shipments not in memory in ClickHouse (%d were stored)", s.LookedUp, s.Found)
+	}
+	if s.AlignWaits > 0 {
+		say("replaying, partitions stopped %d times for %s in all to let the ETA model catch up with their event time", s.AlignWaits, s.AlignTime.Round(time.Millisecond))
+	}
 	if !ac.Disabled {
 		say("opened %d alerts for customer service and published %d alert transitions to %s and %d customer notifications to %s (shiplens alerts list; shiplens notify delivers them)",
 			s.AlertsOpened, s.AlertsPublished, alerts.AlertsTopic, s.NotificationsPublished, alerts.NotificationsTopic)

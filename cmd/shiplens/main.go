@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 )
@@ -75,6 +76,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if path := os.Getenv("SHIPLENS_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "shiplens: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
+	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
@@ -114,3 +123,20 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // Unwrap returns the writer underneath, so that a progress bar can tell a
 // terminal.
 func (s *syncWriter) Unwrap() io.Writer { return s.w }
+
+// startCPUProfile writes a CPU profile of the whole command to path
+// (SHIPLENS_CPUPROFILE=path, for go tool pprof); the returned function ends it.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot start the CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
