@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -65,7 +64,6 @@ type owner struct {
 	unsure              *writeReq // a write that failed and may have landed
 	held                int64     // shipments counted in the in-memory gauge
 	lag                 *atomic.Int64
-	stored              *stored     // what storage may hold; nil: look every miss up
 	eta                 *etaOwner   // nil: no predictions
 	alerts              *alertOwner // nil: no alerts
 	tally               tally       // since the last flush, for pipeline_stats
@@ -99,13 +97,6 @@ func (o *owner) run(ctx, gctx context.Context) {
 		part := analytics.NewPartition()
 		if err := o.p.sink.Restore(ctx, o.partition, o.p.cfg.Retention, part.Restore); err != nil {
 			return err
-		}
-		if ks, ok := o.p.sink.(KeySink); ok {
-			var tns []string
-			if err := ks.TrackingNumbers(ctx, o.partition, func(tn string) { tns = append(tns, tn) }); err != nil {
-				return err
-			}
-			o.stored = newStored(tns)
 		}
 		o.part, o.position, o.accounted = part, pos, pos
 		return nil
@@ -400,16 +391,6 @@ func (o *owner) lookup(ctx context.Context, trackingNumbers []string, fn func(st
 	return err
 }
 
-// storedMisses returns the misses (analytics.Partition.Misses) that
-// storage may hold: all of them without a stored filter.
-func (o *owner) storedMisses() []string {
-	misses := o.part.Misses()
-	if o.stored == nil {
-		return misses
-	}
-	return slices.DeleteFunc(misses, func(tn string) bool { return !o.stored.mayHold(tn) })
-}
-
 // flush writes changed shipments and rejected records, then commits. It
 // returns false when the generation or the processor ended before the flush
 // completed.
@@ -423,7 +404,7 @@ func (o *owner) flush(ctx context.Context) bool {
 	if req == nil {
 		// Shipments created from events alone may have been evicted
 		// earlier: merge what storage holds before computing the change.
-		if misses := o.storedMisses(); len(misses) > 0 {
+		if misses := o.part.Misses(); len(misses) > 0 {
 			found := make(map[string]analytics.Shipment)
 			if err := o.lookup(ctx, misses, func(tn string, st analytics.Shipment) { found[tn] = st }); err != nil {
 				return false
@@ -441,13 +422,6 @@ func (o *owner) flush(ctx context.Context) bool {
 			return false
 		}
 		facts, days := o.part.Pending(o.partition)
-		if o.stored != nil {
-			for i := range facts {
-				if tn := facts[i].TrackingNumber; !o.stored.mayHold(tn) {
-					o.stored.add(tn)
-				}
-			}
-		}
 		req = &writeReq{partition: o.partition, facts: facts, days: days,
 			advance: analytics.Advance{Partition: o.partition, From: o.position, To: max(o.next, o.position)}}
 		if o.eta != nil {

@@ -143,31 +143,6 @@ func (s *Store) Restore(ctx context.Context, partition int, r analytics.Retentio
 	return s.readStates(ctx, restoreSQL(partition, r), fmt.Sprintf("state of partition %d", partition), fn)
 }
 
-// TrackingNumbers calls fn with every tracking number partition's facts
-// hold, once per stored version (a number may come more than once): one
-// column of one partition, read to know which shipments a lookup can find
-// (processor's stored filter). At 10M shipments over 8 partitions that is
-// about 1.25M numbers, some 20 MB, per partition.
-func (s *Store) TrackingNumbers(ctx context.Context, partition int, fn func(trackingNumber string)) error {
-	what := fmt.Sprintf("tracking numbers of partition %d", partition)
-	rows, err := s.conn.Query(ctx, "SELECT tracking_number FROM "+factsTable+" WHERE partition = "+strconv.Itoa(partition))
-	if err != nil {
-		return s.failed(ctx, err, "cannot read the %s", what)
-	}
-	defer rows.Close()
-	var tn string
-	for rows.Next() {
-		if err := rows.Scan(&tn); err != nil {
-			return s.failed(ctx, err, "cannot read the %s", what)
-		}
-		fn(tn)
-	}
-	if err := rows.Err(); err != nil {
-		return s.failed(ctx, err, "cannot read the %s", what)
-	}
-	return nil
-}
-
 // Lookup calls fn with the latest stored state of each of trackingNumbers
 // that partition's facts hold; the others have none.
 func (s *Store) Lookup(ctx context.Context, partition int, trackingNumbers []string, fn func(trackingNumber string, st analytics.Shipment)) error {

@@ -75,9 +75,7 @@
 // two narrow columns of every version to choose the kept shipments, then
 // the full rows of those only. A lookup of a batch of misses reads the
 // tracking numbers of the partition's granules that may hold them: with
-// random tracking numbers, most of the partition's tracking_number column;
-// the processor therefore looks up only the misses its filter of stored
-// tracking numbers (read with TrackingNumbers at restore) may hold.
+// random tracking numbers, most of the partition's tracking_number column.
 //
 // The columns of the facts table are defined once, in columns.go; the
 // INSERT, the columnar batch, the restore SELECT and its scan all derive
