@@ -196,8 +196,9 @@ func (s *Store) insertFailed(id string) {
 
 // awaitFailedInserts waits until the server runs none of the inserts whose
 // attempt failed here: one whose connection broke may still be writing its
-// part or its view's rows. It polls system.processes, at most
-// awaitInsertsFor; past that, the error is retryable.
+// part or its view's rows. It polls system.processes with the retry
+// package's backoff, at most awaitInsertsFor; past that, the error is
+// retryable.
 func (s *Store) awaitFailedInserts(ctx context.Context) error {
 	s.mu.Lock()
 	ids := slices.Clone(s.failedInserts)
@@ -210,31 +211,34 @@ func (s *Store) awaitFailedInserts(ctx context.Context) error {
 		quoted[i] = quote(id)
 	}
 	q := "SELECT count() FROM system.processes WHERE query_id IN (" + strings.Join(quoted, ", ") + ")"
-	deadline := time.Now().Add(awaitInsertsFor)
-	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		var running uint64
+	wctx, cancel := context.WithTimeout(ctx, awaitInsertsFor)
+	defer cancel()
+	var running uint64
+	err := retry.Do(wctx, retry.Policy{Initial: 10 * time.Millisecond, Max: time.Second}, func(ctx context.Context) error {
 		if err := s.conn.QueryRow(ctx, q).Scan(&running); err != nil {
 			return s.failed(ctx, err, "cannot check whether the failed inserts still run")
 		}
-		if running == 0 {
-			break
+		if running > 0 {
+			return errStillRunning
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d failed inserts into %s still run on the server after %v", running, daysTable, awaitInsertsFor)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+		return nil
+	})
+	switch {
+	case err == nil:
+	case ctx.Err() == nil && wctx.Err() != nil && running > 0:
+		return fmt.Errorf("%d failed inserts into %s still run on the server after %v", running, daysTable, awaitInsertsFor)
+	default:
+		return err
 	}
 	s.mu.Lock()
 	s.failedInserts = slices.DeleteFunc(s.failedInserts, func(id string) bool { return slices.Contains(ids, id) })
 	s.mu.Unlock()
 	return nil
 }
+
+// errStillRunning is the retryable answer of a poll that found a failed
+// insert still running.
+var errStillRunning = errors.New("a failed insert still runs on the server")
 
 // awaitInsertsFor bounds how long a retry waits for failed inserts to end.
 const awaitInsertsFor = time.Minute
