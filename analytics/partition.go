@@ -25,6 +25,8 @@ type Partition struct {
 	misses    int
 	watermark uint32
 	swept     uint32 // watermark at the last Sweep
+	// OnEvict, when set, is called with each shipment Evict removes.
+	OnEvict func(trackingNumber string)
 }
 
 type tracked struct {
@@ -264,6 +266,9 @@ func (p *Partition) Evict(r Retention) int {
 		if t.pend == 0 && !r.Keep(&t.Shipment, p.watermark) {
 			delete(p.shipments, tn)
 			n++
+			if p.OnEvict != nil {
+				p.OnEvict(tn)
+			}
 		}
 	}
 	return n

@@ -42,6 +42,9 @@ type pipeline struct {
 	// predict turns ETA predictions on: the tests of the aggregates run
 	// without them, which the ETA tests cover, to keep the suite short.
 	predict bool
+	// fromStorage makes the learner build every model version from
+	// storage (processor.ETAConfig.FromStorage).
+	fromStorage bool
 	// alerts turns alerts and notifications on (alerts_test.go), with
 	// these rules (nil: the default).
 	alerts bool
@@ -354,7 +357,7 @@ func (p *pipeline) processorWith(group string, hook func(int, int64)) (*processo
 		Log:      testLog(),
 		OnCommit: hook,
 		OnRetry:  p.onRetry,
-		ETA:      processor.ETAConfig{Disabled: !p.predict},
+		ETA:      processor.ETAConfig{Disabled: !p.predict, FromStorage: p.fromStorage},
 		Alerts:   processor.AlertsConfig{Disabled: !p.alerts, Rules: p.rules},
 	}, p.sinkOrStore())
 	if err != nil {

@@ -61,6 +61,9 @@ type ETAConfig struct {
 	// Defaults: 1000 messages, 30s.
 	AlignLag  int64
 	AlignWait time.Duration
+	// FromStorage builds every version from what storage holds, never
+	// from memory (see memo.go): a check, and the tests' reference.
+	FromStorage bool
 }
 
 func (c ETAConfig) withDefaults() ETAConfig {
@@ -102,6 +105,9 @@ type learner struct {
 	wake    chan struct{}
 
 	versions, learned, failures int64 // guarded by mu
+	fromMemory, fromStorage     int64 // builds, guarded by mu
+
+	memo memoSet
 }
 
 func newLearner(p *Processor, sink ETASink, cfg ETAConfig) *learner {
@@ -215,9 +221,20 @@ func (l *learner) poke() {
 func (l *learner) load(ctx context.Context) error {
 	return l.p.retry(ctx, "load the ETA model", func(ctx context.Context) error {
 		v, blob, ok, err := l.sink.LatestModel(ctx)
-		if err != nil || !ok {
+		if err != nil {
 			return err
 		}
+		if !ok {
+			first, err := l.sink.FirstLearn(ctx)
+			if err != nil {
+				return err
+			}
+			if first != 0 {
+				l.stopMemo("the store holds predictions")
+			}
+			return nil
+		}
+		l.stopMemo("the store holds a model")
 		m, err := eta.Unmarshal(blob)
 		if err != nil {
 			l.p.cfg.Log.Warn("saved ETA model cannot be read; starting a new one", "version", v, "err", err)
@@ -256,6 +273,9 @@ func (l *learner) step(ctx context.Context) error {
 	parts, err := l.partitions(ctx)
 	if err != nil {
 		return err
+	}
+	if memos, ok := l.memories(parts); ok {
+		return l.stepMemory(ctx, memos)
 	}
 	target, err := l.sink.Progress(ctx, parts)
 	if err != nil {
@@ -312,6 +332,62 @@ func (l *learner) step(ctx context.Context) error {
 		l.set(next, true)
 		cur = next
 	}
+	return l.save(ctx, cur, target, began, "storage")
+}
+
+// stepMemory is step with what memos hold instead of storage's queries:
+// the same versions, learned from the same rows (see memo.go).
+func (l *learner) stepMemory(ctx context.Context, memos []*partMemo) error {
+	target, first := uint32(0), uint32(0)
+	for i, pm := range memos {
+		p, f := pm.state()
+		if i == 0 || p < target {
+			target = p
+		}
+		if f != 0 && (first == 0 || f < first) {
+			first = f
+		}
+	}
+	l.setTarget(target)
+	cur := l.current()
+	if target <= cur.Version() {
+		return nil
+	}
+	began := time.Now()
+	from := cur.Version()
+	if from == 0 {
+		if first == 0 || first > target {
+			next := cur.Clone()
+			next.Learn(nil, nil, target)
+			l.set(next, true)
+			return nil
+		}
+		from = first - first%day - day
+	}
+	for v := from - from%day + day; v <= target; v += day {
+		counts := map[visitKey]float64{}
+		var ds []eta.Delivery
+		for _, pm := range memos {
+			ds = append(ds, pm.collect(from, target, v, counts)...)
+		}
+		vs := make([]eta.VisitCount, 0, len(counts))
+		for k, n := range counts {
+			vs = append(vs, eta.VisitCount{Carrier: k.carrier, Service: k.service, Lane: k.lane, Milestone: k.milestone, Day: k.day, N: n, Learn: v})
+		}
+		next := cur.Clone()
+		next.Learn(ds, vs, v)
+		l.set(next, true)
+		cur = next
+	}
+	for _, pm := range memos {
+		pm.prune(target)
+	}
+	return l.save(ctx, cur, target, began, "memory")
+}
+
+// save stores the version built last, so that a restarted processor or
+// another one starts from it.
+func (l *learner) save(ctx context.Context, cur *eta.Model, target uint32, began time.Time, from string) error {
 	blob, err := cur.MarshalBinary()
 	if err != nil {
 		return err
@@ -321,9 +397,14 @@ func (l *learner) step(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	l.learned = cur.Deliveries()
+	if from == "memory" {
+		l.fromMemory++
+	} else {
+		l.fromStorage++
+	}
 	l.mu.Unlock()
 	l.p.cfg.Log.Info("ETA model version built", "version", time.Unix(int64(target), 0).UTC().Format(time.DateOnly),
-		"deliveries", cur.Deliveries(), "took", time.Since(began).Round(time.Millisecond))
+		"deliveries", cur.Deliveries(), "from", from, "took", time.Since(began).Round(time.Millisecond))
 	return nil
 }
 
@@ -367,9 +448,10 @@ type etaOwner struct {
 	lateness uint32
 	recs     []eta.Record
 	outs     []eta.Outcome
-	progress uint32 // last progress written
-	stuck    uint32 // a Complete the model did not reach in AlignWait; not waited for again
-	wanted   uint32 // the model version last picked for
+	progress uint32    // last progress written
+	stuck    uint32    // a Complete the model did not reach in AlignWait; not waited for again
+	wanted   uint32    // the model version last picked for
+	memo     *partMemo // what versions learn from, while the learner learns from memory
 }
 
 func newETAOwner(l *learner) *etaOwner {
@@ -449,7 +531,14 @@ func (e *etaOwner) take(r *writeReq, w uint32) {
 func (e *etaOwner) written(r *writeReq) {
 	if r.progress > e.progress {
 		e.progress = r.progress
-		e.l.poke()
+		defer e.l.poke()
+	}
+	if e.memo != nil {
+		if e.l.memoOff() {
+			e.memo = nil
+			return
+		}
+		e.memo.add(r.preds, r.outs, e.progress)
 	}
 }
 
@@ -506,6 +595,18 @@ func (w *writer) storeProgress(ctx context.Context, reqs []*writeReq) error {
 		return nil
 	}
 	return w.p.retry(ctx, "write model progress", func(ctx context.Context) error { return sink.WriteProgress(ctx, progress) })
+}
+
+// ModelBuilds returns how many model step builds the processor made from
+// memory and how many from storage (see memo.go).
+func (p *Processor) ModelBuilds() (fromMemory, fromStorage int64) {
+	if p.learner == nil {
+		return 0, 0
+	}
+	l := p.learner
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.fromMemory, l.fromStorage
 }
 
 // ModelVersion returns the version of the ETA model the processor predicts

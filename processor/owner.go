@@ -115,6 +115,18 @@ func (o *owner) run(ctx, gctx context.Context) {
 			return
 		}
 	}
+	if o.eta != nil {
+		// The learner may learn from memory only while every partition's
+		// owner has written everything its versions learn (memo.go).
+		if pm := o.eta.l.join(o.partition, o.position == 0 && o.part.Len() == 0); pm != nil {
+			o.eta.memo, o.part.OnEvict = pm, pm.forget
+		}
+		defer func() {
+			if ctx.Err() == nil {
+				o.eta.l.stopMemo(fmt.Sprintf("partition %d was revoked", o.partition))
+			}
+		}()
+	}
 	m.restored.Add(int64(o.part.Len()))
 	o.hold(o.part.Len())
 	o.log("partition state restored", "shipments", o.part.Len(), "took", time.Since(began).Round(time.Millisecond),
@@ -387,6 +399,9 @@ func (o *owner) lookup(ctx context.Context, trackingNumbers []string, fn func(st
 	if err == nil {
 		m.lookedUp.Add(int64(len(trackingNumbers)))
 		m.found.Add(found)
+		if found > 0 && o.eta != nil && o.eta.memo != nil {
+			o.eta.l.stopMemo("a shipment evicted from memory came back")
+		}
 	}
 	return err
 }

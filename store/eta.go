@@ -28,15 +28,10 @@ const (
 	progressTable = "eta_progress"
 )
 
-// journeyBound bounds how long before its delivery a shipment's predictions
-// (and a delivery time that a late event superseded) are looked for: they
-// span its journey, and the bound covers processor --lost-after's 90-day
-// default, past which a shipment without events counts as lost. The
-// accuracy and learning queries read the history, and the outcomes, that
-// far around their range and no further, so that their cost follows the
-// range; a longer journey, or a larger --lost-after, leaves its earliest
-// predictions out of them.
-const journeyBound = 100 * 24 * time.Hour
+// journeyBound is eta.JourneyBound: the accuracy and learning queries read
+// the history, and the outcomes, that far around their range and no
+// further, so that their cost follows the range.
+const journeyBound = eta.JourneyBound
 
 // spillBytes is the memory a query that may read a large range (the export,
 // the accuracy, the deliveries) may use to aggregate or sort before

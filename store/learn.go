@@ -95,7 +95,7 @@ func (s *Store) Learned(ctx context.Context, from, to uint32, fn func(eta.Delive
 // milestone and UTC day. The first learn day of a scan never changes once a
 // version past it is built: later predictions of the same scan come with
 // later learn days, and each learn day is a row of its own.
-var visitCountsSQL = `SELECT carrier, service, lane, milestone, toUInt32(toStartOfDay(as_of)) AS day, toUInt32(first) AS learned, count() AS n
+var visitCountsSQL = `SELECT carrier, service, lane, milestone, toUInt32(intDiv(toUInt32(as_of), 86400) * 86400) AS day, toUInt32(first) AS learned, count() AS n
 FROM
 (
     SELECT tracking_number, as_of, milestone, min(learn) AS first,

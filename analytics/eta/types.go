@@ -3,6 +3,7 @@ package eta
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shiplens/shiplens/schemas"
 )
@@ -190,6 +191,18 @@ func LearnVersion(t, w uint32, lateness uint32) uint32 {
 	}
 	return x - x%day + day
 }
+
+// JourneyBound bounds how long before its delivery a shipment's predictions
+// (and a delivery time that a late event superseded) are looked for when a
+// version learns: they span its journey, and the bound covers processor
+// --lost-after's 90-day default, past which a shipment without events
+// counts as lost. A longer journey, or a larger --lost-after, leaves its
+// earliest predictions out of what is learned. Whoever builds a version
+// (from storage, or from memory in the processor) applies the same bound:
+// a delivery learned by version v with learning range (from, v] counts the
+// outcomes delivered from JourneyBound before from, and the scans made from
+// 2×JourneyBound before it.
+const JourneyBound = 100 * 24 * time.Hour
 
 // Complete returns the latest model version whose content a partition at
 // watermark w has processed in full.
