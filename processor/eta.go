@@ -302,15 +302,10 @@ func (l *learner) step(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if first == 0 || first > target {
-			// Nothing to learn up to target: the empty model of that
-			// version, which owners waiting for it may take.
-			next := cur.Clone()
-			next.Learn(nil, nil, target)
-			l.set(next, true)
+		var ok bool
+		if from, ok = l.firstFrom(cur, first, target); !ok {
 			return nil
 		}
-		from = first - first%day - day
 	}
 	// Two queries for the whole range, then one Learn per day.
 	var ds []eta.Delivery
@@ -335,6 +330,20 @@ func (l *learner) step(ctx context.Context) error {
 	return l.save(ctx, cur, target, began, "storage")
 }
 
+// firstFrom returns where the first build begins, given the least learn
+// day of any prediction (0: none). With nothing to learn up to target it
+// sets the empty model of that version, which owners waiting for it may
+// take, and returns false.
+func (l *learner) firstFrom(cur *eta.Model, first, target uint32) (uint32, bool) {
+	if first == 0 || first > target {
+		next := cur.Clone()
+		next.Learn(nil, nil, target)
+		l.set(next, true)
+		return 0, false
+	}
+	return first - first%day - day, true
+}
+
 // stepMemory is step with what memos hold instead of storage's queries:
 // the same versions, learned from the same rows (see memo.go).
 func (l *learner) stepMemory(ctx context.Context, memos []*partMemo) error {
@@ -356,13 +365,10 @@ func (l *learner) stepMemory(ctx context.Context, memos []*partMemo) error {
 	began := time.Now()
 	from := cur.Version()
 	if from == 0 {
-		if first == 0 || first > target {
-			next := cur.Clone()
-			next.Learn(nil, nil, target)
-			l.set(next, true)
+		var ok bool
+		if from, ok = l.firstFrom(cur, first, target); !ok {
 			return nil
 		}
-		from = first - first%day - day
 	}
 	for v := from - from%day + day; v <= target; v += day {
 		counts := map[visitKey]float64{}

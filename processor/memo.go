@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shiplens/shiplens/analytics/eta"
 )
@@ -247,7 +248,7 @@ type visitKey struct {
 func (pm *partMemo) collect(from, to, v uint32, counts map[visitKey]float64) []eta.Delivery {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
-	const bound = uint32(eta.JourneyBound / 1e9)
+	const bound = uint32(eta.JourneyBound / time.Second)
 	scanFloor := uint32(0)
 	if from > 2*bound {
 		scanFloor = from - 2*bound
